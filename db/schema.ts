@@ -1,0 +1,108 @@
+import { type SQL, sql } from 'drizzle-orm';
+import {
+  check,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgPolicy,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * The tenant the current transaction runs for, set by withTenant() with set_config(..., true).
+ * `nullif` because once set in a session the setting reads back as '' (not NULL) after commit,
+ * and ''::uuid would raise instead of matching nothing.
+ */
+export const currentTenantId = sql`nullif(current_setting('app.current_tenant_id', true), '')::uuid`;
+
+const isolation = (column: SQL) =>
+  pgPolicy('tenant_isolation_policy', { as: 'permissive', for: 'all', using: column, withCheck: column });
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true })
+    .notNull()
+    .defaultNow()
+    .$onUpdate(() => new Date()),
+};
+
+export const TENANT_PLANS = ['trial', 'free', 'pro', 'enterprise'] as const;
+export const TENANT_STATUSES = ['active', 'suspended', 'cancelled'] as const;
+export const USER_ROLES = ['admin', 'member'] as const;
+
+export const tenants = pgTable(
+  'tenants',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    slug: text('slug').notNull().unique(),
+    plan: text('plan', { enum: TENANT_PLANS }).notNull().default('trial'),
+    status: text('status', { enum: TENANT_STATUSES }).notNull().default('active'),
+    trialEndsAt: timestamp('trial_ends_at', { withTimezone: true }),
+    clerkOrgId: text('clerk_org_id').unique(),
+    ...timestamps,
+  },
+  (t) => [
+    check('tenants_plan_check', sql`${t.plan} in ('trial', 'free', 'pro', 'enterprise')`),
+    check('tenants_status_check', sql`${t.status} in ('active', 'suspended', 'cancelled')`),
+    isolation(sql`${t.id} = ${currentTenantId}`),
+  ],
+);
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    clerkUserId: text('clerk_user_id').notNull(),
+    email: text('email'),
+    name: text('name'),
+    role: text('role', { enum: USER_ROLES }).notNull().default('member'),
+    ...timestamps,
+  },
+  (t) => [
+    // One row per (tenant, Clerk user): a Clerk user may belong to several organizations.
+    unique('users_tenant_clerk_user_unique').on(t.tenantId, t.clerkUserId),
+    // Target of user_preferences' composite key, so a preference row cannot point across tenants.
+    unique('users_tenant_id_id_unique').on(t.tenantId, t.id),
+    index('users_clerk_user_id_idx').on(t.clerkUserId),
+    index('users_email_idx').on(t.email),
+    check('users_role_check', sql`${t.role} in ('admin', 'member')`),
+    isolation(sql`${t.tenantId} = ${currentTenantId}`),
+  ],
+);
+
+export const userPreferences = pgTable(
+  'user_preferences',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id').notNull().unique(),
+    preferences: jsonb('preferences').$type<Record<string, unknown>>().notNull().default({}),
+    version: integer('version').notNull().default(1),
+    ...timestamps,
+  },
+  (t) => [
+    foreignKey({
+      name: 'user_preferences_user_fk',
+      columns: [t.tenantId, t.userId],
+      foreignColumns: [users.tenantId, users.id],
+    }).onDelete('cascade'),
+    index('user_preferences_tenant_id_idx').on(t.tenantId),
+    check('user_preferences_version_check', sql`${t.version} >= 1`),
+    isolation(sql`${t.tenantId} = ${currentTenantId}`),
+  ],
+);
+
+export type Tenant = typeof tenants.$inferSelect;
+export type User = typeof users.$inferSelect;
+export type UserPreferences = typeof userPreferences.$inferSelect;

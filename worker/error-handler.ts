@@ -1,0 +1,73 @@
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ZodError } from 'zod';
+import { isUnavailableError } from '../db/client';
+import { ConfigError } from './config';
+import { ApiError, DependencyError } from './errors';
+import type { AppEnv } from './types';
+
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  411: 'length_required',
+  412: 'precondition_failed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'validation_failed',
+  428: 'precondition_required',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+/** Every failure leaves as the same JSON shape, with the ids needed to find its log lines. */
+export const onError: ErrorHandler<AppEnv> = (err, c) => {
+  const apiError = toApiError(err);
+  const log = c.var.logger;
+  if (apiError.status >= 500) log?.error(apiError.message, { code: apiError.code, error: err });
+  else if (apiError.status === 503) log?.warn(apiError.message, { code: apiError.code });
+  return errorResponse(c, apiError, err);
+};
+
+export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
+  errorResponse(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`));
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof ZodError) {
+    return new ApiError(422, 'validation_failed', 'The request is not valid', issuesOf(err));
+  }
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode;
+    return new ApiError(status, CODE_BY_STATUS[status] ?? 'http_error', err.message || 'Request failed');
+  }
+  if (err instanceof ConfigError) return new ApiError(500, 'config_invalid', err.message);
+  if (isUnavailableError(err)) return new DependencyError('database', err);
+  return new ApiError(500, 'internal_error', 'An unexpected error occurred');
+}
+
+export function issuesOf(err: ZodError) {
+  return err.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code }));
+}
+
+function errorResponse(c: Context<AppEnv>, e: ApiError, cause?: unknown) {
+  const showStack = c.var.settings?.isDevelopment && cause instanceof Error && e.status >= 500;
+  for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
+  return c.json(
+    {
+      error: {
+        code: e.code,
+        message: e.message,
+        request_id: c.var.requestId ?? null,
+        trace_id: c.var.traceId ?? null,
+        ...(e.details === undefined ? {} : { details: e.details }),
+        ...(showStack ? { stack: (cause as Error).stack } : {}),
+      },
+    },
+    e.status,
+  );
+}

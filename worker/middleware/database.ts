@@ -1,0 +1,39 @@
+import type { MiddlewareHandler } from 'hono';
+import { createDatabase, type Database, isUnavailableError } from '../../db/client';
+import { openWorkersSocket } from '../../db/workers-socket';
+import { DependencyError } from '../errors';
+import type { SettingsVariables } from './settings';
+
+/** What handlers get: tenant-scoped transactions and a readiness probe, never an unscoped handle. */
+export type Db = Pick<Database, 'withTenant' | 'health'>;
+export type DatabaseVariables = { db: Db };
+
+const unavailable = (error: unknown): never => {
+  throw isUnavailableError(error) ? new DependencyError('database', error) : error;
+};
+
+/**
+ * One postgres.js client per request over the Hyperdrive binding (Hyperdrive pools the real
+ * connections). Opened on first use, so routes that never touch the database pay nothing.
+ */
+export function database(): MiddlewareHandler<{ Variables: SettingsVariables & DatabaseVariables }> {
+  return async function database(c, next) {
+    let client: Database | undefined;
+    const open = () => {
+      client ??= createDatabase(c.var.settings.db.hyperdrive.connectionString, {
+        statementTimeoutMs: c.var.settings.db.statementTimeoutMs,
+        socket: openWorkersSocket,
+      });
+      return client;
+    };
+    c.set('db', {
+      withTenant: (tenantId, fn) => open().withTenant(tenantId, fn).catch(unavailable),
+      health: () => open().health().catch(unavailable),
+    });
+    try {
+      await next();
+    } finally {
+      if (client) c.executionCtx.waitUntil(client.close().catch(() => {}));
+    }
+  };
+}

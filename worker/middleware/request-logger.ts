@@ -1,0 +1,43 @@
+import type { MiddlewareHandler } from 'hono';
+import { createLogger, type Logger } from '../observability/logger';
+import type { CorrelationVariables } from './correlation';
+import type { SettingsVariables } from './settings';
+
+export type RequestLoggerOptions = {
+  /** Paths polled by probes and scrapers: logging them would drown the useful lines. */
+  exclude?: (path: string) => boolean;
+};
+
+export type LoggerVariables = { logger: Logger };
+
+const defaultExclude = (path: string) => path === '/healthz' || path === '/metrics' || path.startsWith('/_internal/');
+
+/** Puts a request-scoped logger on the context and writes one line per request when it ends. */
+export function requestLogger({ exclude = defaultExclude }: RequestLoggerOptions = {}): MiddlewareHandler<{
+  Variables: SettingsVariables & CorrelationVariables & LoggerVariables & { traceId?: string; spanId?: string };
+}> {
+  return async function requestLogger(c, next) {
+    const { service, environment, obs } = c.var.settings;
+    const logger = createLogger(
+      { service: service.name, environment, level: obs.logLevel },
+      {
+        request_id: c.var.requestId,
+        correlation_id: c.var.correlationId,
+        trace_id: c.var.traceId,
+        span_id: c.var.spanId,
+      },
+    );
+    c.set('logger', logger);
+    const started = performance.now();
+    await next();
+    if (exclude(c.req.path)) return;
+    const status = c.res.status;
+    logger[status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info']('request', {
+      method: c.req.method,
+      path: c.req.path,
+      route: c.req.routePath,
+      status,
+      duration_ms: Math.round((performance.now() - started) * 100) / 100,
+    });
+  };
+}

@@ -1,0 +1,50 @@
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, unknown>;
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger whose every line also carries `fields` (request ids, trace ids). */
+  child(fields: LogFields): Logger;
+}
+
+export interface LoggerOptions {
+  service: string;
+  environment: string;
+  level: LogLevel;
+  /** Where lines go; console by default, which Workers ships to Logpush/tail. */
+  write?: (level: LogLevel, line: string) => void;
+}
+
+const consoleWrite = (level: LogLevel, line: string) => {
+  if (level === 'error') console.error(line);
+  else if (level === 'warn') console.warn(line);
+  else console.log(line);
+};
+
+/** One JSON object per line, so log pipelines parse it without rules. */
+export function createLogger(options: LoggerOptions, bound: LogFields = {}): Logger {
+  const { service, environment, level: min, write = consoleWrite } = options;
+  const emit = (level: LogLevel, message: string, fields?: LogFields) => {
+    if (RANK[level] < RANK[min]) return;
+    const line = { timestamp: new Date().toISOString(), level, message, service, environment, ...bound, ...fields };
+    write(level, JSON.stringify(line, errorReplacer));
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (fields) => createLogger(options, { ...bound, ...fields }),
+  };
+}
+
+// Error objects stringify to {} by default; keep what helps and nothing else.
+function errorReplacer(_key: string, value: unknown) {
+  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  return value;
+}
