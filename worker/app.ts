@@ -1,25 +1,60 @@
-import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { except } from 'hono/combine';
 import { onError, onNotFound } from './error-handler';
+import { ApiError } from './errors';
+import { auth } from './middleware/auth';
 import { correlation } from './middleware/correlation';
 import { cors } from './middleware/cors';
 import { database } from './middleware/database';
 import { requestLogger } from './middleware/request-logger';
 import { settings } from './middleware/settings';
+import { isolateCache, tenant } from './middleware/tenant';
+import { createRouter } from './openapi';
+import { mountDocs } from './routes/docs';
 import { health } from './routes/health';
+import { me } from './routes/me';
 import { meta } from './routes/meta';
-import type { AppEnv } from './types';
+import { preferences } from './routes/preferences';
+import { tenant as tenantRoutes } from './routes/tenant';
+import { usersRoutes } from './routes/users';
 
-/** The request path, outermost first (docs: DESIGN.md §3). */
-export const app = new Hono<AppEnv>()
+const MAX_BODY_BYTES = 16 * 1024;
+const unauthenticated = '/v1/webhooks/*';
+
+/** The request path, outermost first (DESIGN.md §3). */
+export const app = createRouter();
+
+app
   .use(settings())
   .use(cors())
   .use(correlation())
   .use(requestLogger())
+  // Lazy: opens a connection only when a handler or the tenant lookup first needs one.
   .use(database())
+  .use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  )
+  .use('/v1/*', except(unauthenticated, auth()))
+  .use('/v1/*', except(unauthenticated, tenant({ cache: isolateCache() })));
+
+const routes = app
   .route('/', meta)
-  .route('/', health);
+  .route('/', health)
+  .route('/v1', me)
+  .route('/v1', tenantRoutes)
+  .route('/v1', usersRoutes)
+  .route('/v1', preferences);
+
+mountDocs(app);
 
 app.onError(onError);
 app.notFound(onNotFound);
 
-export type AppType = typeof app;
+/** The API's routes and their types, for the site's typed client (Hono RPC). */
+export type AppType = typeof routes;

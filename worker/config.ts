@@ -21,6 +21,26 @@ const csv = z
       .filter(Boolean),
   );
 
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
+const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+
+/** `k=v,k2=v2`, the OTEL_EXPORTER_OTLP_HEADERS format. */
+const keyValues = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const out: Record<string, string> = {};
+    for (const pair of (v ?? '').split(',').filter((p) => p.trim())) {
+      const at = pair.indexOf('=');
+      if (at < 1) {
+        ctx.addIssue({ code: 'custom', message: `expected key=value, got "${pair}"` });
+        return z.NEVER;
+      }
+      out[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
+    }
+    return out;
+  });
+
 const envSchema = z.object({
   ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('development'),
   SERVICE_VERSION: z.string().min(1).default('0.0.0'),
@@ -36,6 +56,26 @@ const envSchema = z.object({
   OTEL_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
   CACHE_TENANT_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   CACHE_PREFERENCES_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  OTEL_EXPORTER_OTLP_HEADERS: keyValues,
+  UPSTASH_REDIS_REST_URL: optionalUrl,
+  UPSTASH_REDIS_REST_TOKEN: optionalString,
+  REDIS_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(250),
+  RATE_LIMIT_ENABLED: flag(true),
+  RATE_LIMIT_USER_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
+  RATE_LIMIT_TENANT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1_200),
+  CLERK_JWT_KEY: optionalString,
+  CLERK_SECRET_KEY: optionalString,
+  CLERK_PUBLISHABLE_KEY: optionalString,
+  CLERK_AUTHORIZED_PARTIES: csv,
+  CLERK_WEBHOOK_SECRET: optionalString,
+  AUTH_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  DEV_AUTH_BYPASS: flag(false),
+  DEV_USER_ID: z.string().min(1).max(128).default('user_dev'),
+  DEV_USER_EMAIL: z.email().default('dev@meatymusic.local'),
+  DEV_ORG_ID: z.string().min(1).max(128).default('org_dev'),
+  DEV_ORG_NAME: z.string().min(1).max(200).default('MeatyMusic Dev'),
+  TRIAL_DAYS: z.coerce.number().int().min(0).max(365).default(14),
 });
 
 export type Environment = z.infer<typeof envSchema>['ENVIRONMENT'];
@@ -46,8 +86,29 @@ export interface Settings {
   service: { name: 'meatymusic-api'; title: string; description: string; version: string };
   cors: { origins: string[] };
   db: { hyperdrive: Hyperdrive; statementTimeoutMs: number };
-  obs: { logLevel: z.infer<typeof envSchema>['LOG_LEVEL']; tracingEnabled: boolean; sampleRatio: number };
+  obs: {
+    logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+    tracingEnabled: boolean;
+    sampleRatio: number;
+    /** OTLP/HTTP traces endpoint; unset means console export in development, none elsewhere. */
+    otlp: { endpoint: string; headers: Record<string, string> } | null;
+  };
   cache: { tenantTtlSeconds: number; preferencesTtlSeconds: number };
+  /** Null when no Upstash endpoint is configured: cache and rate limits are then off. */
+  redis: { url: string; token: string; timeoutMs: number } | null;
+  rateLimit: { enabled: boolean; userPerMinute: number; tenantPerMinute: number };
+  auth: {
+    /** PEM public key for networkless verification; JWKS via the secret key otherwise. */
+    jwtKey?: string;
+    secretKey?: string;
+    publishableKey?: string;
+    authorizedParties: string[];
+    clockSkewMs: number;
+    webhookSecret?: string;
+    /** Only ever non-null in development (enforced below). */
+    devBypass: { userId: string; email: string; orgId: string; orgName: string } | null;
+  };
+  tenancy: { trialDays: number };
 }
 
 export class ConfigError extends Error {
@@ -63,6 +124,17 @@ export function parseSettings(env: Record<string, unknown>): Settings {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`));
   }
   const e = parsed.data;
+  const problems: string[] = [];
+  if (e.DEV_AUTH_BYPASS && e.ENVIRONMENT !== 'development') {
+    problems.push(`DEV_AUTH_BYPASS: must not be enabled when ENVIRONMENT is ${e.ENVIRONMENT}`);
+  }
+  if (e.UPSTASH_REDIS_REST_URL && !e.UPSTASH_REDIS_REST_TOKEN) {
+    problems.push('UPSTASH_REDIS_REST_TOKEN: required when UPSTASH_REDIS_REST_URL is set');
+  }
+  if (e.ENVIRONMENT !== 'development' && e.ENVIRONMENT !== 'test' && !e.CLERK_JWT_KEY && !e.CLERK_SECRET_KEY) {
+    problems.push('CLERK_JWT_KEY or CLERK_SECRET_KEY: one is required outside development');
+  }
+  if (problems.length) throw new ConfigError(problems);
   return {
     environment: e.ENVIRONMENT,
     isDevelopment: e.ENVIRONMENT === 'development',
@@ -74,8 +146,37 @@ export function parseSettings(env: Record<string, unknown>): Settings {
     },
     cors: { origins: e.CORS_ORIGINS },
     db: { hyperdrive: e.HYPERDRIVE, statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS },
-    obs: { logLevel: e.LOG_LEVEL, tracingEnabled: e.OBS_TRACING_ENABLED, sampleRatio: e.OTEL_SAMPLE_RATIO },
+    obs: {
+      logLevel: e.LOG_LEVEL,
+      tracingEnabled: e.OBS_TRACING_ENABLED,
+      sampleRatio: e.OTEL_SAMPLE_RATIO,
+      otlp: e.OTEL_EXPORTER_OTLP_ENDPOINT
+        ? { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, headers: e.OTEL_EXPORTER_OTLP_HEADERS }
+        : null,
+    },
     cache: { tenantTtlSeconds: e.CACHE_TENANT_TTL_SECONDS, preferencesTtlSeconds: e.CACHE_PREFERENCES_TTL_SECONDS },
+    redis:
+      e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN
+        ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN, timeoutMs: e.REDIS_TIMEOUT_MS }
+        : null,
+    rateLimit: {
+      enabled: e.RATE_LIMIT_ENABLED,
+      userPerMinute: e.RATE_LIMIT_USER_PER_MINUTE,
+      tenantPerMinute: e.RATE_LIMIT_TENANT_PER_MINUTE,
+    },
+    auth: {
+      // Secrets pasted into one-line env files carry literal "\n"; the PEM parser needs real newlines.
+      jwtKey: e.CLERK_JWT_KEY?.replaceAll('\\n', '\n'),
+      secretKey: e.CLERK_SECRET_KEY,
+      publishableKey: e.CLERK_PUBLISHABLE_KEY,
+      authorizedParties: e.CLERK_AUTHORIZED_PARTIES,
+      clockSkewMs: e.AUTH_CLOCK_SKEW_MS,
+      webhookSecret: e.CLERK_WEBHOOK_SECRET,
+      devBypass: e.DEV_AUTH_BYPASS
+        ? { userId: e.DEV_USER_ID, email: e.DEV_USER_EMAIL, orgId: e.DEV_ORG_ID, orgName: e.DEV_ORG_NAME }
+        : null,
+    },
+    tenancy: { trialDays: e.TRIAL_DAYS },
   };
 }
 

@@ -20,6 +20,7 @@ export function cors({ maxAgeSeconds = 600 }: CorsOptions = {}): MiddlewareHandl
       'If-None-Match',
       'X-Correlation-ID',
       'X-Service-Name',
+      'X-Dev-User',
       'traceparent',
       'tracestate',
     ],

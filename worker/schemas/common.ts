@@ -1,0 +1,58 @@
+import { z } from '@hono/zod-openapi';
+
+/** Free text bound for storage: no NUL (Postgres text/jsonb reject it) and no other control characters. */
+export const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters');
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'precondition_failed' }),
+      message: z.string(),
+      request_id: z.string().nullable(),
+      trace_id: z.string().nullable(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .openapi('Error');
+
+export const TenantSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    slug: z.string(),
+    plan: z.enum(['trial', 'free', 'pro', 'enterprise']),
+    status: z.enum(['active', 'suspended', 'cancelled']),
+    trial_ends_at: z.iso.datetime().nullable(),
+    trial: z.object({ active: z.boolean(), days_left: z.int().min(0) }),
+  })
+  .openapi('Tenant');
+
+export const UserSchema = z
+  .object({
+    id: z.uuid(),
+    clerk_user_id: z.string(),
+    email: z.string().nullable(),
+    name: z.string().nullable(),
+    role: z.enum(['admin', 'member']),
+  })
+  .openapi('User');
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
+
+/** Responses every authenticated route can give, documented once. */
+export const errorResponses = {
+  400: json(ErrorSchema, 'Malformed request (bad JSON, header or parameter)'),
+  401: json(ErrorSchema, 'Missing or invalid session token'),
+  403: json(ErrorSchema, 'Authenticated but not allowed'),
+  429: json(ErrorSchema, 'Rate limited; see Retry-After'),
+  503: json(ErrorSchema, 'A dependency is unavailable; retry'),
+} as const;
+
+export { json };

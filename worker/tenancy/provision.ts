@@ -1,0 +1,62 @@
+import { eq, sql } from 'drizzle-orm';
+import type { TenantTx } from '../../db/client';
+import { type Tenant, tenants, type User, users } from '../../db/schema';
+import type { AuthContext } from '../middleware/auth';
+import type { TenantKey } from './tenant-id';
+
+export interface Membership {
+  tenant: Tenant;
+  user: User;
+}
+
+/**
+ * Creates the tenant and the user on first sight and returns both; later calls only refresh what
+ * the token says (role, email). Idempotent under concurrency: inserts are ON CONFLICT, so N parallel
+ * first requests leave exactly one tenant row and one user row. Runs inside withTenant(key.id).
+ */
+export async function provisionMembership(
+  tx: TenantTx,
+  auth: AuthContext,
+  key: TenantKey,
+  options: { trialDays: number; defaultName: string },
+): Promise<Membership> {
+  const name = options.defaultName.slice(0, 200);
+  await tx
+    .insert(tenants)
+    .values({
+      id: key.id,
+      name,
+      slug: `${slugify(name)}-${key.id.slice(0, 8)}`,
+      clerkOrgId: key.clerkOrgId,
+      trialEndsAt: sql`now() + make_interval(days => ${options.trialDays})`,
+    })
+    .onConflictDoNothing({ target: tenants.id });
+
+  // Personal workspaces belong to their one user; in an organization the org role decides.
+  const role = key.kind === 'personal' || auth.orgRole === 'org:admin' ? 'admin' : 'member';
+  const [user] = await tx
+    .insert(users)
+    .values({ tenantId: key.id, clerkUserId: auth.userId, email: auth.email, name: auth.name, role })
+    .onConflictDoUpdate({
+      target: [users.tenantId, users.clerkUserId],
+      set: {
+        role,
+        email: sql`coalesce(excluded.email, ${users.email})`,
+        name: sql`coalesce(excluded.name, ${users.name})`,
+      },
+    })
+    .returning();
+  const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, key.id));
+  if (!tenant || !user) throw new Error('provisioning returned no rows: is the tenant setting in force?');
+  return { tenant, user };
+}
+
+function slugify(text: string) {
+  const slug = text
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 40);
+  return slug || 'workspace';
+}
