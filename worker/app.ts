@@ -17,6 +17,7 @@ import { meta } from './routes/meta';
 import { preferences } from './routes/preferences';
 import { tenant as tenantRoutes } from './routes/tenant';
 import { usersRoutes } from './routes/users';
+import { webhooks } from './routes/webhooks';
 
 const MAX_BODY_BYTES = 16 * 1024;
 const unauthenticated = '/v1/webhooks/*';
@@ -33,12 +34,15 @@ app
   .use(database())
   .use(
     '/v1/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
-      },
-    }),
+    except(
+      unauthenticated,
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: () => {
+          throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+        },
+      }),
+    ),
   )
   .use('/v1/*', except(unauthenticated, auth()))
   .use('/v1/*', except(unauthenticated, tenant({ cache: isolateCache() })));
@@ -49,7 +53,8 @@ const routes = app
   .route('/v1', me)
   .route('/v1', tenantRoutes)
   .route('/v1', usersRoutes)
-  .route('/v1', preferences);
+  .route('/v1', preferences)
+  .route('/v1', webhooks);
 
 mountDocs(app);
 

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -7,6 +7,8 @@ declare module 'vitest' {
     clerkPublicPem: string;
     /** Signs the test's session tokens, standing in for Clerk's private key. */
     clerkPrivateJwk: JsonWebKey & { kid: string };
+    /** Given to the Worker as CLERK_WEBHOOK_SECRET; the test signs Svix deliveries with it. */
+    clerkWebhookSecret: string;
   }
 }
 
@@ -15,4 +17,5 @@ export default function setup(project: TestProject) {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 });
   project.provide('clerkPublicPem', publicKey.export({ type: 'spki', format: 'pem' }).toString());
   project.provide('clerkPrivateJwk', { ...privateKey.export({ format: 'jwk' }), kid: `ins_test_${randomUUID()}` });
+  project.provide('clerkWebhookSecret', `whsec_${randomBytes(32).toString('base64')}`);
 }

@@ -16,7 +16,7 @@ export interface Membership {
  */
 export async function provisionMembership(
   tx: TenantTx,
-  auth: AuthContext,
+  auth: Pick<AuthContext, 'userId' | 'orgRole' | 'email' | 'name'>,
   key: TenantKey,
   options: { trialDays: number; defaultName: string },
 ): Promise<Membership> {

@@ -1,0 +1,74 @@
+import { bodyLimit } from 'hono/body-limit';
+import { Webhook } from 'svix';
+import { z } from 'zod';
+import { issuesOf } from '../error-handler';
+import { ApiError } from '../errors';
+import { createRouter } from '../openapi';
+import { ClerkEventSchema, HANDLED_EVENTS } from '../tenancy/clerk-events';
+import { applyClerkEvent } from '../tenancy/clerk-sync';
+
+const MAX_WEBHOOK_BYTES = 256 * 1024;
+const handled = new Set<string>(HANDLED_EVENTS);
+const Envelope = z.object({ type: z.string().max(100) });
+
+/**
+ * Clerk → us, signed with Svix. The signature (and its timestamp tolerance, which stops replays)
+ * is checked on the raw bytes before anything in the body is believed or even validated.
+ */
+export const webhooks = createRouter();
+
+webhooks.post(
+  '/webhooks/clerk',
+  bodyLimit({
+    maxSize: MAX_WEBHOOK_BYTES,
+    onError: () => {
+      throw new ApiError(413, 'payload_too_large', `Webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes`);
+    },
+  }),
+  async (c) => {
+    const secret = c.var.settings.auth.webhookSecret;
+    if (!secret) throw new ApiError(503, 'webhooks_not_configured', 'CLERK_WEBHOOK_SECRET is not set');
+    const raw = await c.req.text();
+    try {
+      new Webhook(secret).verify(raw, {
+        'svix-id': c.req.header('svix-id') ?? '',
+        'svix-timestamp': c.req.header('svix-timestamp') ?? '',
+        'svix-signature': c.req.header('svix-signature') ?? '',
+      });
+    } catch {
+      throw new ApiError(401, 'invalid_signature', 'The webhook signature or timestamp is not valid');
+    }
+
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      throw new ApiError(400, 'bad_request', 'Malformed JSON in webhook body');
+    }
+    const envelope = Envelope.safeParse(body);
+    if (!envelope.success) throw new ApiError(422, 'validation_failed', 'Not a Clerk event', issuesOf(envelope.error));
+    if (!handled.has(envelope.data.type)) return c.json({ received: true, handled: false }, 200);
+
+    const event = ClerkEventSchema.safeParse(body);
+    if (!event.success) throw new ApiError(422, 'validation_failed', 'Unexpected event payload', issuesOf(event.error));
+    await applyClerkEvent(c.var.db, event.data, c.var.settings.tenancy.trialDays);
+    c.var.logger.info('clerk webhook applied', { event_type: event.data.type, svix_id: c.req.header('svix-id') });
+    return c.json({ received: true, handled: true }, 200);
+  },
+);
+
+webhooks.openAPIRegistry.registerPath({
+  method: 'post',
+  path: '/webhooks/clerk',
+  tags: ['webhooks'],
+  summary: 'Clerk user/organization events (Svix-signed); keeps users and tenants in sync',
+  request: {
+    headers: z.object({ 'svix-id': z.string(), 'svix-timestamp': z.string(), 'svix-signature': z.string() }),
+    body: { content: { 'application/json': { schema: z.object({ type: z.string(), data: z.object({}) }) } } },
+  },
+  responses: {
+    200: { description: 'Received (handled: false for event types we ignore)' },
+    401: { description: 'Bad signature or timestamp outside the tolerance (replay)' },
+    422: { description: 'Signed, but not a payload we understand' },
+  },
+});

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/** The parts of Clerk's webhook payloads we keep in sync; everything else in them is ignored. */
+const clerkId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
+const name = z.string().max(200).nullish();
+
+const userData = z.object({
+  id: clerkId,
+  first_name: name,
+  last_name: name,
+  primary_email_address_id: z.string().nullish(),
+  email_addresses: z.array(z.object({ id: z.string(), email_address: z.string().max(320) })).default([]),
+});
+
+const organizationData = z.object({
+  id: clerkId,
+  name: z.string().min(1).max(200),
+  slug: z.string().max(200).nullish(),
+});
+
+const membershipData = z.object({
+  role: z.string().max(64),
+  organization: z.object({ id: clerkId, name: z.string().max(200).optional(), slug: z.string().max(200).nullish() }),
+  public_user_data: z.object({
+    user_id: clerkId,
+    identifier: z.string().max(320).nullish(),
+    first_name: name,
+    last_name: name,
+  }),
+});
+
+const deleted = z.object({ id: clerkId });
+
+export const HANDLED_EVENTS = [
+  'user.created',
+  'user.updated',
+  'user.deleted',
+  'organization.created',
+  'organization.updated',
+  'organization.deleted',
+  'organizationMembership.created',
+  'organizationMembership.updated',
+  'organizationMembership.deleted',
+] as const;
+
+export const ClerkEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.enum(['user.created', 'user.updated']), data: userData }),
+  z.object({ type: z.literal('user.deleted'), data: deleted }),
+  z.object({ type: z.enum(['organization.created', 'organization.updated']), data: organizationData }),
+  z.object({ type: z.literal('organization.deleted'), data: deleted }),
+  z.object({
+    type: z.enum([
+      'organizationMembership.created',
+      'organizationMembership.updated',
+      'organizationMembership.deleted',
+    ]),
+    data: membershipData,
+  }),
+]);
+export type ClerkEvent = z.infer<typeof ClerkEventSchema>;
+
+export function primaryEmail(user: z.infer<typeof userData>) {
+  const primary = user.email_addresses.find((e) => e.id === user.primary_email_address_id);
+  return (primary ?? user.email_addresses[0])?.email_address ?? null;
+}
+
+export function fullName(first?: string | null, last?: string | null) {
+  const joined = [first, last].filter(Boolean).join(' ').trim();
+  return joined || null;
+}
