@@ -4,9 +4,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The Worker logs a JSON line per request: show them only for tests that fail.
+    silent: 'passed-only',
     globalSetup: [
       './tests/setup/global.ts',
       './tests/setup/clerk-keys.ts',
+      './tests/setup/postgres-outage.ts',
       './tests/setup/upstash.ts',
       './tests/setup/redis-outage.ts',
     ],
@@ -19,7 +22,9 @@ export default defineConfig({
       },
       {
         // Worker code imported into Node, for checks that need Node-only tools (schema validators).
-        resolve: { alias: { 'cloudflare:sockets': new URL('./tests/support/no-sockets.ts', import.meta.url).pathname } },
+        resolve: {
+          alias: { 'cloudflare:sockets': new URL('./tests/support/no-sockets.ts', import.meta.url).pathname },
+        },
         test: { name: 'contract', include: ['tests/contract/**/*.test.ts'], environment: 'node' },
       },
       {
@@ -41,12 +46,50 @@ export default defineConfig({
         test: { name: 'worker', include: ['tests/worker/**/*.test.ts'] },
       },
       {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              hyperdrives: { HYPERDRIVE: inject('corpusAppDatabaseUrl') },
+              bindings: {
+                CLERK_JWT_KEY: inject('clerkPublicPem'),
+                CLERK_AUTHORIZED_PARTIES: 'http://localhost:4321',
+                CLERK_WEBHOOK_SECRET: inject('clerkWebhookSecret'),
+                // One caller sends hundreds of requests: limits would turn the corpus into 429s.
+                RATE_LIMIT_ENABLED: 'false',
+              },
+            },
+          })),
+        ],
+        test: { name: 'corpus', include: ['tests/corpus/**/*.test.ts'] },
+      },
+      {
         plugins: [react()],
         test: {
           name: 'site',
           include: ['tests/site/**/*.test.{ts,tsx}'],
           environment: 'jsdom',
           setupFiles: ['tests/site/support/setup.ts'],
+        },
+      },
+      {
+        // Starts its own wrangler dev and astro preview (ports 18300-18302) and drives Debian's Chromium.
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        // The local stack (npm run dev, verify, docker-compose, workflows); its servers use ports 18400-18439.
+        test: {
+          name: 'stack',
+          include: ['tests/stack/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 240_000,
+          hookTimeout: 60_000,
         },
       },
     ],

@@ -28,8 +28,10 @@ const CODE_BY_STATUS: Record<number, string> = {
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const apiError = toApiError(err);
   const log = c.var.logger;
-  if (apiError.status >= 500) log?.error(apiError.message, { code: apiError.code, error: err });
-  else if (apiError.status === 503) log?.warn(apiError.message, { code: apiError.code });
+  // An outage is expected and logged once per request, without a stack; anything else 5xx is a bug.
+  if (apiError.status === 503)
+    log?.warn(apiError.message, { code: apiError.code, cause: String(apiError.cause ?? '') });
+  else if (apiError.status >= 500) log?.error(apiError.message, { code: apiError.code, error: err });
   return errorResponse(c, apiError, err);
 };
 

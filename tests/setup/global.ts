@@ -1,30 +1,48 @@
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { migrateDatabase, quoteIdent } from '../../db/migrate';
-import { appUrl, databaseName, localEnv, withDatabase } from '../../scripts/local-env';
+import { appUrl, localEnv, withDatabase } from '../../scripts/local-env';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     ownerDatabaseUrl: string;
     appDatabaseUrl: string;
+    /** A second database for the bad-input corpus, which asserts that nothing at all changes in it. */
+    corpusOwnerDatabaseUrl: string;
+    corpusAppDatabaseUrl: string;
   }
 }
 
-/** A fresh, migrated database for this run: tests never see state from an earlier one. */
-export default async function setup(project: TestProject) {
+/** Owner and app-role URLs of a test database (`suffix` names a sibling of TEST_DATABASE_NAME). */
+export function testDatabase(suffix = '') {
   const env = localEnv();
-  const name = env.TEST_DATABASE_NAME;
+  const name = `${env.TEST_DATABASE_NAME}${suffix}`;
+  const ownerUrl = withDatabase(env.DATABASE_URL, name);
+  return { name, ownerUrl, appUrl: appUrl(ownerUrl, env.APP_DATABASE_PASSWORD) };
+}
+
+async function recreate(suffix: string) {
+  const env = localEnv();
+  const db = testDatabase(suffix);
   const admin = postgres(withDatabase(env.DATABASE_URL, 'postgres'), { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`drop database if exists ${quoteIdent(name)} with (force)`);
-    await admin.unsafe(`create database ${quoteIdent(name)}`);
+    await admin.unsafe(`drop database if exists ${quoteIdent(db.name)} with (force)`);
+    await admin.unsafe(`create database ${quoteIdent(db.name)}`);
   } catch (error) {
-    throw new Error(`Postgres at ${databaseName(env.DATABASE_URL)} (DATABASE_URL) is not usable: ${error}`);
+    throw new Error(`Postgres (DATABASE_URL=${env.DATABASE_URL}) is not usable: ${error}`);
   } finally {
     await admin.end();
   }
-  const ownerDatabaseUrl = withDatabase(env.DATABASE_URL, name);
-  await migrateDatabase({ ownerUrl: ownerDatabaseUrl, appPassword: env.APP_DATABASE_PASSWORD, log: () => {} });
-  project.provide('ownerDatabaseUrl', ownerDatabaseUrl);
-  project.provide('appDatabaseUrl', appUrl(ownerDatabaseUrl, env.APP_DATABASE_PASSWORD));
+  await migrateDatabase({ ownerUrl: db.ownerUrl, appPassword: env.APP_DATABASE_PASSWORD, log: () => {} });
+  return db;
+}
+
+/** Fresh, migrated databases for this run: tests never see state from an earlier one. */
+export default async function setup(project: TestProject) {
+  const main = await recreate('');
+  const corpus = await recreate('_corpus');
+  project.provide('ownerDatabaseUrl', main.ownerUrl);
+  project.provide('appDatabaseUrl', main.appUrl);
+  project.provide('corpusOwnerDatabaseUrl', corpus.ownerUrl);
+  project.provide('corpusAppDatabaseUrl', corpus.appUrl);
 }

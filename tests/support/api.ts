@@ -8,7 +8,7 @@ const BASE = 'http://api.test';
 export const api = (path: string, init?: RequestInit) => exports.default.fetch(`${BASE}${path}`, init);
 
 /** The same app under other vars, e.g. ENVIRONMENT=production: settings are parsed per env object. */
-export function apiWithVars(vars: Record<string, string>) {
+export function apiWithVars(vars: Record<string, unknown>) {
   const overridden = { ...env, ...vars } as Env;
   return async (path: string, init?: RequestInit) => {
     const ctx = createExecutionContext();

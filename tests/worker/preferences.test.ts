@@ -127,6 +127,18 @@ describe('preferences document', () => {
   });
 });
 
+describe('hostile but valid input', () => {
+  it('SQL and markup in text fields are stored verbatim, never executed', async () => {
+    const who = newUser();
+    const genre = "'); drop table users; --";
+    const res = await send(who, 'PATCH', { default_genre: genre, locale: 'en-US' });
+    expect(res.status).toBe(200);
+    expect((await read(who)).doc.preferences.default_genre).toBe(genre);
+    const [users] = await owner`select count(*)::int as n from users`;
+    expect(users?.n).toBeGreaterThan(0);
+  });
+});
+
 describe('preferences input errors', () => {
   it.each([
     ['an unknown key', { preferences: { volume: 11 } }],

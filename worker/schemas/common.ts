@@ -1,11 +1,15 @@
 import { z } from '@hono/zod-openapi';
 
-/** Free text bound for storage: no NUL (Postgres text/jsonb reject it) and no other control characters. */
+/**
+ * Free text bound for storage. Postgres rejects NUL and lone UTF-16 surrogates in text/jsonb, so both
+ * are refused here (as 422) instead of failing the insert (as 500); other control characters too.
+ */
 export const text = (max: number) =>
   z
     .string()
     .max(max)
-    .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters');
+    .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters')
+    .refine((v) => v.isWellFormed(), 'must be well-formed Unicode (no lone surrogates)');
 
 export const ErrorSchema = z
   .object({

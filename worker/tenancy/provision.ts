@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { TenantTx } from '../../db/client';
 import { type Tenant, tenants, type User, users } from '../../db/schema';
 import type { AuthContext } from '../middleware/auth';
@@ -34,18 +34,24 @@ export async function provisionMembership(
 
   // Personal workspaces belong to their one user; in an organization the org role decides.
   const role = key.kind === 'personal' || auth.orgRole === 'org:admin' ? 'admin' : 'member';
-  const [user] = await tx
+  const email = sql`coalesce(excluded.email, ${users.email})`;
+  const name_ = sql`coalesce(excluded.name, ${users.name})`;
+  const [upserted] = await tx
     .insert(users)
     .values({ tenantId: key.id, clerkUserId: auth.userId, email: auth.email, name: auth.name, role })
     .onConflictDoUpdate({
       target: [users.tenantId, users.clerkUserId],
-      set: {
-        role,
-        email: sql`coalesce(excluded.email, ${users.email})`,
-        name: sql`coalesce(excluded.name, ${users.name})`,
-      },
+      set: { role, email, name: name_ },
+      // Steady state writes nothing: a request is not a reason to touch the row (or its updated_at).
+      setWhere: sql`(${users.role}, ${users.email}, ${users.name}) is distinct from (excluded.role, ${email}, ${name_})`,
     })
     .returning();
+  const [user] = upserted
+    ? [upserted]
+    : await tx
+        .select()
+        .from(users)
+        .where(and(eq(users.tenantId, key.id), eq(users.clerkUserId, auth.userId)));
   const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, key.id));
   if (!tenant || !user) throw new Error('provisioning returned no rows: is the tenant setting in force?');
   return { tenant, user };
