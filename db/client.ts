@@ -1,9 +1,11 @@
-import { sql as dsql } from 'drizzle-orm';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 
-/** The only handle request code gets: a transaction already scoped to one tenant by RLS. */
-export type TenantTx = Parameters<Parameters<PostgresJsDatabase['transaction']>[0]>[0];
+/**
+ * What request code queries through: drizzle over a connection whose current transaction is scoped
+ * to one tenant by RLS. There is no way to get one outside withTenant/readTenant.
+ */
+export type TenantTx = PostgresJsDatabase;
 
 export interface DatabaseHealth {
   latencyMs: number;
@@ -11,16 +13,22 @@ export interface DatabaseHealth {
 }
 
 export interface Database {
-  /** Runs fn in one transaction whose first statement sets `app.current_tenant_id` transaction-locally. */
+  /**
+   * Runs fn in one transaction scoped to the tenant (`set_config('app.current_tenant_id', id, true)`).
+   * BEGIN and the setting travel with fn's first statement, so n dependent statements cost n + 1 round trips.
+   */
   withTenant<T>(tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T>;
+  /**
+   * One read-only statement in a tenant-scoped transaction, in a single round trip: BEGIN, the setting,
+   * the statement and COMMIT are pipelined. fn must return the (not yet awaited) query.
+   */
+  readTenant<T>(tenantId: string, fn: (tx: TenantTx) => PromiseLike<T>): Promise<T>;
   /** A round trip that needs no tenant: readiness only. */
   health(): Promise<DatabaseHealth>;
   close(): Promise<void>;
 }
 
 export interface DatabaseOptions {
-  /** Pool size. One per Worker request: Hyperdrive does the pooling. */
-  max?: number;
   statementTimeoutMs?: number;
   connectTimeoutSeconds?: number;
   applicationName?: string;
@@ -54,40 +62,115 @@ export function isUnavailableError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-  // workerd's socket shim reports refused/failed connects as plain errors without a code.
+  if (error.cause && isUnavailableError(error.cause)) return true;
+  // workerd's socket layer reports refused/failed connects as plain errors without a code.
   return /connect|socket|network connection/i.test(error.message) && !('severity' in error);
 }
 
+const noop = () => {};
+
+/**
+ * One connection per Database (per Worker request: Hyperdrive pools the real ones). Transactions on
+ * it are serialised, because statements of two interleaved transactions would share one session.
+ */
 export function createDatabase(connectionString: string, options: DatabaseOptions = {}): Database {
   const client = postgres(connectionString, {
-    max: options.max ?? 1,
+    // Exactly one: transactions are opened with a plain BEGIN, which postgres.js allows only then.
+    max: 1,
     // Skips a catalog round trip per connection; we use no custom types.
     fetch_types: false,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
-    onnotice: () => {},
-    // Not in postgres.js's typings, but a documented option.
-    ...(options.socket ? ({ socket: options.socket } as object) : {}),
+    onnotice: noop,
     connection: {
       application_name: options.applicationName ?? 'meatymusic-api',
       statement_timeout: options.statementTimeoutMs ?? 5_000,
     },
+    // Not in postgres.js's typings, but a documented option.
+    ...(options.socket ? ({ socket: options.socket } as object) : {}),
   });
-  const db: PostgresJsDatabase = drizzle(client);
+
+  // postgres.js sends a query when it is first awaited, which for drizzle's queries is a microtask
+  // later. Sending it the moment drizzle builds it keeps statements in program order on the wire,
+  // which is what lets COMMIT be pipelined right behind a read.
+  let issued = 0;
+  const eager = new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== 'unsafe') return Reflect.get(target, prop, receiver);
+      return (...args: Parameters<typeof client.unsafe>) => {
+        issued++;
+        return target.unsafe(...args).execute();
+      };
+    },
+  });
+  const db = drizzle(eager);
+
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(run: () => Promise<T>): Promise<T> => {
+    const result = tail.then(run, run);
+    tail = result.catch(noop);
+    return result;
+  };
+
+  const open = (tenantId: string, mode: '' | ' read only') => {
+    if (!isUuid(tenantId)) throw new TypeError('withTenant: tenantId must be a uuid');
+    const opened = Promise.all([
+      client.unsafe(`begin${mode}`).execute(),
+      client`select set_config('app.current_tenant_id', ${tenantId}, true)`.execute(),
+    ]);
+    opened.catch(noop); // observed by the caller; a failure here also fails the first statement
+    return opened;
+  };
+  const rollback = () => client`rollback`.execute().then(noop, noop);
+  // When the connection itself failed, statements still queued would wait for a reconnect that the
+  // failed request has no use for: drop the connection so every one of them settles now.
+  const abandon = async (error: unknown) => {
+    if (isUnavailableError(error)) await client.end({ timeout: 0 }).catch(noop);
+    else await rollback();
+  };
 
   return {
-    withTenant(tenantId, fn) {
-      if (!isUuid(tenantId)) return Promise.reject(new TypeError('withTenant: tenantId must be a uuid'));
-      return db.transaction(async (tx) => {
-        await tx.execute(dsql`select set_config('app.current_tenant_id', ${tenantId}, true)`);
-        return fn(tx);
-      });
-    },
-    async health() {
-      const started = performance.now();
-      const [row] = await client<{ vector: boolean }[]>`
-        select exists (select 1 from pg_extension where extname = 'vector') as vector`;
-      return { latencyMs: Math.round((performance.now() - started) * 10) / 10, vector: row?.vector ?? false };
-    },
+    withTenant: (tenantId, fn) =>
+      serial(async () => {
+        const opened = open(tenantId, '');
+        // A failed BEGIN/set_config fails the transaction at once, whatever fn is waiting on.
+        const openFailed = opened.then(() => new Promise<never>(noop));
+        try {
+          const result = await Promise.race([fn(db), openFailed]);
+          await client`commit`.execute();
+          return result;
+        } catch (error) {
+          await abandon(error);
+          throw error;
+        }
+      }),
+    readTenant: (tenantId, fn) =>
+      serial(async () => {
+        const opened = open(tenantId, ' read only');
+        const before = issued;
+        // `then` now, so the statement is queued before COMMIT (see `eager`).
+        const result = fn(db).then((value) => value);
+        if (issued !== before + 1) {
+          // An `await` inside fn would send its statement after COMMIT, outside the tenant's scope.
+          result.then(noop, noop);
+          await rollback();
+          throw new Error('readTenant: fn must return exactly one query, not awaited');
+        }
+        const committed = client`commit`.execute();
+        try {
+          const [, value] = await Promise.all([opened, result, committed]);
+          return value;
+        } catch (error) {
+          await abandon(error);
+          throw error;
+        }
+      }),
+    health: () =>
+      serial(async () => {
+        const started = performance.now();
+        const [row] = await client<{ vector: boolean }[]>`
+          select exists (select 1 from pg_extension where extname = 'vector') as vector`;
+        return { latencyMs: Math.round((performance.now() - started) * 10) / 10, vector: row?.vector ?? false };
+      }),
     close: () => client.end({ timeout: 1 }),
   };
 }

@@ -27,6 +27,9 @@ export async function openWorkersSocket(options: { host: string[]; port: number[
   };
   const writer = raw.writable.getWriter();
   const reader = raw.readable.getReader();
+  // A dropped connection rejects these too; the read loop and `raw.closed` already report it once.
+  writer.closed.catch(() => {});
+  reader.closed.catch(() => {});
   let closing = false;
 
   const finish = () => {

@@ -21,7 +21,7 @@ async function arrangeTenant(label: string) {
 beforeAll(async () => {
   owner = ownerSql();
   app = appSql();
-  db = createDatabase(inject('appDatabaseUrl'), { max: 2 });
+  db = createDatabase(inject('appDatabaseUrl'));
   a = await arrangeTenant('A');
   b = await arrangeTenant('B');
 });

@@ -5,7 +5,7 @@ import { DependencyError } from '../errors';
 import type { SettingsVariables } from './settings';
 
 /** What handlers get: tenant-scoped transactions and a readiness probe, never an unscoped handle. */
-export type Db = Pick<Database, 'withTenant' | 'health'>;
+export type Db = Pick<Database, 'withTenant' | 'readTenant' | 'health'>;
 export type DatabaseVariables = { db: Db };
 
 const unavailable = (error: unknown): never => {
@@ -28,6 +28,7 @@ export function database(): MiddlewareHandler<{ Variables: SettingsVariables & D
     };
     c.set('db', {
       withTenant: (tenantId, fn) => open().withTenant(tenantId, fn).catch(unavailable),
+      readTenant: (tenantId, fn) => open().readTenant(tenantId, fn).catch(unavailable),
       health: () => open().health().catch(unavailable),
     });
     try {

@@ -14,22 +14,25 @@ export interface VersionedPreferences {
 /** What If-Match asked for: any existing version (`*`), one version, or nothing (unconditional). */
 export type Precondition = { kind: 'any' } | { kind: 'version'; version: number } | { kind: 'none' };
 
-export async function readPreferences(tx: TenantTx, userId: string): Promise<VersionedPreferences> {
-  const [row] = await tx
+/** One statement, returned un-awaited so it can run in a single pipelined round trip (readTenant). */
+export function readPreferences(tx: TenantTx, userId: string): PromiseLike<VersionedPreferences> {
+  return tx
     .select({
       preferences: userPreferences.preferences,
       version: userPreferences.version,
       updatedAt: userPreferences.updatedAt,
     })
     .from(userPreferences)
-    .where(eq(userPreferences.userId, userId));
-  return row
-    ? {
-        preferences: row.preferences as StoredPreferences,
-        version: row.version,
-        updatedAt: row.updatedAt.toISOString(),
-      }
-    : { preferences: {}, version: 0, updatedAt: null };
+    .where(eq(userPreferences.userId, userId))
+    .then(([row]) =>
+      row
+        ? {
+            preferences: row.preferences as StoredPreferences,
+            version: row.version,
+            updatedAt: row.updatedAt.toISOString(),
+          }
+        : { preferences: {}, version: 0, updatedAt: null },
+    );
 }
 
 const stale = (current: number) =>

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ApiError } from '../errors';
 import { createRouter } from '../openapi';
+import { cachedPreferences, forgetPreferences } from '../preferences/cache';
 import {
   mergePatch,
   PreferencesPatchSchema,
@@ -95,7 +96,9 @@ function respond(c: Context<AppEnv>, doc: VersionedPreferences) {
 
 export const preferences = createRouter()
   .openapi(getPreferences, async (c) => {
-    const doc = await c.var.db.withTenant(c.var.tenant.id, (tx) => readPreferences(tx, c.var.user.id));
+    const doc = await cachedPreferences(c.var, () =>
+      c.var.db.readTenant(c.var.tenant.id, (tx) => readPreferences(tx, c.var.user.id)),
+    );
     return respond(c, doc);
   })
   .openapi(putPreferences, async (c) => {
@@ -103,6 +106,7 @@ export const preferences = createRouter()
     const doc = await c.var.db.withTenant(c.var.tenant.id, (tx) =>
       writePreferences(tx, target(c), precondition(c.req.valid('header')['if-match']), () => next),
     );
+    await forgetPreferences(c.var);
     return respond(c, doc);
   })
   .openapi(patchPreferences, async (c) => {
@@ -113,6 +117,7 @@ export const preferences = createRouter()
         mergePatch(current, patch),
       ),
     );
+    await forgetPreferences(c.var);
     return respond(c, doc);
   });
 

@@ -39,7 +39,7 @@ const withTrial = (row: typeof tenants.$inferSelect) => {
 export const tenant = createRouter()
   .openapi(getTenant, async (c) => {
     const id = c.var.tenant.id;
-    const [row] = await c.var.db.withTenant(id, (tx) => tx.select().from(tenants).where(eq(tenants.id, id)));
+    const [row] = await c.var.db.readTenant(id, (tx) => tx.select().from(tenants).where(eq(tenants.id, id)));
     if (!row) throw notFound('Tenant');
     return c.json(withTrial(row), 200);
   })

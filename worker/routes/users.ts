@@ -27,7 +27,7 @@ const getUser = createRoute({
 
 export const usersRoutes = createRouter()
   .openapi(listUsers, async (c) => {
-    const rows = await c.var.db.withTenant(c.var.tenant.id, (tx) =>
+    const rows = await c.var.db.readTenant(c.var.tenant.id, (tx) =>
       tx.select().from(users).orderBy(asc(users.createdAt)).limit(500),
     );
     return c.json({ users: rows.map(userView) }, 200);
@@ -35,7 +35,7 @@ export const usersRoutes = createRouter()
   .openapi(getUser, async (c) => {
     const { id } = c.req.valid('param');
     // RLS decides visibility: another tenant's user id is simply not found.
-    const [row] = await c.var.db.withTenant(c.var.tenant.id, (tx) => tx.select().from(users).where(eq(users.id, id)));
+    const [row] = await c.var.db.readTenant(c.var.tenant.id, (tx) => tx.select().from(users).where(eq(users.id, id)));
     if (!row) throw notFound('User');
     return c.json(userView(row), 200);
   });
