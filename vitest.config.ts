@@ -73,6 +73,17 @@ export default defineConfig({
         },
       },
       {
+        // Logger, trace processor, OTLP receiver; and the Worker under wrangler dev (ports 18200-18299)
+        // exporting to a real OTLP receiver started by the test.
+        test: {
+          name: 'observability',
+          include: ['tests/observability/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         // Starts its own wrangler dev and astro preview (ports 18300-18302) and drives Debian's Chromium.
         test: {
           name: 'e2e',

@@ -1,5 +1,7 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { traceDatabase, traceSql } from '../worker/observability/db-spans';
+import { inlineParams } from './inline-params';
 
 /**
  * What request code queries through: drizzle over a connection whose current transaction is scoped
@@ -74,7 +76,7 @@ const noop = () => {};
  * it are serialised, because statements of two interleaved transactions would share one session.
  */
 export function createDatabase(connectionString: string, options: DatabaseOptions = {}): Database {
-  const client = postgres(connectionString, {
+  const connection = postgres(connectionString, {
     // Exactly one: transactions are opened with a plain BEGIN, which postgres.js allows only then.
     max: 1,
     // Skips a catalog round trip per connection; we use no custom types.
@@ -88,17 +90,20 @@ export function createDatabase(connectionString: string, options: DatabaseOption
     // Not in postgres.js's typings, but a documented option.
     ...(options.socket ? ({ socket: options.socket } as object) : {}),
   });
+  const client = traceSql(connection);
 
   // postgres.js sends a query when it is first awaited, which for drizzle's queries is a microtask
   // later. Sending it the moment drizzle builds it keeps statements in program order on the wire,
   // which is what lets COMMIT be pipelined right behind a read.
   let issued = 0;
+  let inline = false;
   const eager = new Proxy(client, {
     get(target, prop, receiver) {
       if (prop !== 'unsafe') return Reflect.get(target, prop, receiver);
-      return (...args: Parameters<typeof client.unsafe>) => {
+      return (query: string, params: unknown[] = [], options?: postgres.UnsafeQueryOptions) => {
         issued++;
-        return target.unsafe(...args).execute();
+        if (inline && params.length) return target.unsafe(inlineParams(query, params)).execute();
+        return target.unsafe(query, params as postgres.ParameterOrJSON<never>[], options).execute();
       };
     },
   });
@@ -115,7 +120,9 @@ export function createDatabase(connectionString: string, options: DatabaseOption
     if (!isUuid(tenantId)) throw new TypeError('withTenant: tenantId must be a uuid');
     const opened = Promise.all([
       client.unsafe(`begin${mode}`).execute(),
-      client`select set_config('app.current_tenant_id', ${tenantId}, true)`.execute(),
+      // Inlined, not a parameter: postgres.js describes every new parameterised statement first, one
+      // more round trip per connection. Safe because isUuid admits only hex digits and dashes.
+      client.unsafe(`select set_config('app.current_tenant_id', '${tenantId}', true)`).execute(),
     ]);
     opened.catch(noop); // observed by the caller; a failure here also fails the first statement
     return opened;
@@ -128,7 +135,7 @@ export function createDatabase(connectionString: string, options: DatabaseOption
     else await rollback();
   };
 
-  return {
+  return traceDatabase({
     withTenant: (tenantId, fn) =>
       serial(async () => {
         const opened = open(tenantId, '');
@@ -147,8 +154,15 @@ export function createDatabase(connectionString: string, options: DatabaseOption
       serial(async () => {
         const opened = open(tenantId, ' read only');
         const before = issued;
-        // `then` now, so the statement is queued before COMMIT (see `eager`).
-        const result = fn(db).then((value) => value);
+        // `then` now, so the statement is queued before COMMIT (see `eager`), and without parameters,
+        // so postgres.js does not stop to describe it (see inlineParams).
+        inline = true;
+        let result: Promise<Awaited<ReturnType<typeof fn>>>;
+        try {
+          result = Promise.resolve(fn(db).then((value) => value));
+        } finally {
+          inline = false;
+        }
         if (issued !== before + 1) {
           // An `await` inside fn would send its statement after COMMIT, outside the tenant's scope.
           result.then(noop, noop);
@@ -172,5 +186,5 @@ export function createDatabase(connectionString: string, options: DatabaseOption
         return { latencyMs: Math.round((performance.now() - started) * 10) / 10, vector: row?.vector ?? false };
       }),
     close: () => client.end({ timeout: 1 }),
-  };
+  });
 }

@@ -13,12 +13,52 @@ const schema = z.object({
     .regex(/^[a-z_][a-z0-9_]*$/)
     .default('meatymusic_test'),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  /** The local Upstash-protocol endpoint (scripts/upstash-endpoint.ts) in front of REDIS_URL. */
+  UPSTASH_ENDPOINT_PORT: z.coerce.number().int().min(0).max(65_535).default(8079),
+  UPSTASH_TOKEN: z.string().min(16).default('meatymusic-local-upstash-token'),
 });
 
 export type LocalEnv = z.infer<typeof schema>;
 
 export function localEnv(env: NodeJS.ProcessEnv = process.env): LocalEnv {
-  const parsed = schema.safeParse(env);
+  return parse(schema, env);
+}
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
+// `KEY=` in an env file means unset, not an invalid URL.
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
+
+/**
+ * `npm run dev`: here DATABASE_URL and REDIS_URL have no default, because unset means "start a local
+ * one in DEV_DATA_DIR" rather than "use the server on the usual port".
+ */
+const devSchema = schema
+  .pick({ APP_DATABASE_PASSWORD: true, UPSTASH_ENDPOINT_PORT: true, UPSTASH_TOKEN: true })
+  .extend({
+    DATABASE_URL: optionalUrl,
+    REDIS_URL: optionalUrl,
+    /** Set to send the API's spans elsewhere (a collector, Jaeger); unset runs the local OTLP receiver. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+    DEV_DATA_DIR: z.string().min(1).default('.data'),
+    DEV_HOST: z.string().min(1).default('127.0.0.1'),
+    DEV_API_PORT: port(8787),
+    DEV_SITE_PORT: port(4321),
+    DEV_POSTGRES_PORT: port(54320),
+    DEV_REDIS_PORT: port(63790),
+    DEV_OTLP_PORT: port(4318),
+    DEV_INSPECTOR_PORT: port(9229),
+    /** Who the dev sign-in bypass is (the Worker reads the same variable). */
+    DEV_USER_ID: z.string().min(1).default('user_dev'),
+  });
+
+export type DevEnv = z.infer<typeof devSchema>;
+
+export function devEnv(env: NodeJS.ProcessEnv = process.env): DevEnv {
+  return parse(devSchema, env);
+}
+
+function parse<T extends z.ZodType>(s: T, env: NodeJS.ProcessEnv): z.infer<T> {
+  const parsed = s.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid environment:\n${lines.join('\n')}`);

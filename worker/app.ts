@@ -6,9 +6,13 @@ import { auth } from './middleware/auth';
 import { correlation } from './middleware/correlation';
 import { cors } from './middleware/cors';
 import { database } from './middleware/database';
+import { rateLimit } from './middleware/rate-limit';
+import { redis } from './middleware/redis';
 import { requestLogger } from './middleware/request-logger';
+import { securityHeaders } from './middleware/security-headers';
 import { settings } from './middleware/settings';
-import { isolateCache, tenant } from './middleware/tenant';
+import { tenant } from './middleware/tenant';
+import { traceId } from './middleware/trace-id';
 import { createRouter } from './openapi';
 import { mountDocs } from './routes/docs';
 import { health } from './routes/health';
@@ -27,11 +31,14 @@ export const app = createRouter();
 
 app
   .use(settings())
+  .use(securityHeaders())
   .use(cors())
+  .use(traceId())
   .use(correlation())
   .use(requestLogger())
   // Lazy: opens a connection only when a handler or the tenant lookup first needs one.
   .use(database())
+  .use(redis())
   .use(
     '/v1/*',
     except(
@@ -45,7 +52,8 @@ app
     ),
   )
   .use('/v1/*', except(unauthenticated, auth()))
-  .use('/v1/*', except(unauthenticated, tenant({ cache: isolateCache() })));
+  .use('/v1/*', except(unauthenticated, tenant()))
+  .use('/v1/*', except(unauthenticated, rateLimit()));
 
 const routes = app
   .route('/', meta)

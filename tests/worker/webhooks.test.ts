@@ -3,7 +3,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { uuidV5 } from '../../worker/tenancy/tenant-id';
 import { api, type ErrorBody } from '../support/api';
 import { ownerSqlInWorker } from '../support/owner-sql';
-import { clerkId } from '../support/tokens';
+import { caller, clerkId } from '../support/tokens';
 
 const owner = ownerSqlInWorker();
 afterAll(() => owner.end());
@@ -101,6 +101,17 @@ describe('Clerk webhooks', () => {
     await deliver({ type: 'organization.deleted', data: { id: orgId } });
     const [row] = await owner`select status from tenants where id = ${await uuidV5(`org:${orgId}`)}`;
     expect(row?.status).toBe('cancelled');
+  });
+
+  it('organization.deleted locks members out at once, despite their cached membership', async () => {
+    const orgId = clerkId('org');
+    const member = caller({ org: { id: orgId, role: 'member' } });
+    expect((await api('/v1/me', { headers: await member.headers() })).status).toBe(200);
+    expect((await api('/v1/me', { headers: await member.headers() })).status).toBe(200);
+    await deliver({ type: 'organization.deleted', data: { id: orgId } });
+    const res = await api('/v1/preferences', { headers: await member.headers() });
+    expect(res.status).toBe(403);
+    expect((await res.json<ErrorBody>()).error.code).toBe('tenant_inactive');
   });
 
   it('a bad signature -> 401 and nothing is written', async () => {

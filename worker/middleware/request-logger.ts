@@ -1,7 +1,9 @@
 import type { MiddlewareHandler } from 'hono';
 import { createLogger, type Logger } from '../observability/logger';
+import { routeTemplate } from '../observability/route-template';
 import type { CorrelationVariables } from './correlation';
 import type { SettingsVariables } from './settings';
+import type { TraceVariables } from './trace-id';
 
 export type RequestLoggerOptions = {
   /** Paths polled by probes and scrapers: logging them would drown the useful lines. */
@@ -12,19 +14,22 @@ export type LoggerVariables = { logger: Logger };
 
 const defaultExclude = (path: string) => path === '/healthz' || path === '/metrics' || path.startsWith('/_internal/');
 
-/** Puts a request-scoped logger on the context and writes one line per request when it ends. */
+/**
+ * Puts a request-scoped logger on the context (every line it writes carries the request's ids) and
+ * writes one line per request when it ends.
+ */
 export function requestLogger({ exclude = defaultExclude }: RequestLoggerOptions = {}): MiddlewareHandler<{
-  Variables: SettingsVariables & CorrelationVariables & LoggerVariables & { traceId?: string; spanId?: string };
+  Variables: SettingsVariables & CorrelationVariables & LoggerVariables & Partial<TraceVariables>;
 }> {
   return async function requestLogger(c, next) {
-    const { service, environment, obs } = c.var.settings;
+    const { service, environment, obs, isDevelopment } = c.var.settings;
     const logger = createLogger(
-      { service: service.name, environment, level: obs.logLevel },
+      { service: service.name, environment, level: obs.logLevel, includeStack: isDevelopment },
       {
-        request_id: c.var.requestId,
+        trace_id: c.var.traceId ?? null,
+        span_id: c.var.spanId ?? null,
         correlation_id: c.var.correlationId,
-        trace_id: c.var.traceId,
-        span_id: c.var.spanId,
+        request_id: c.var.requestId,
       },
     );
     c.set('logger', logger);
@@ -35,7 +40,7 @@ export function requestLogger({ exclude = defaultExclude }: RequestLoggerOptions
     logger[status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info']('request', {
       method: c.req.method,
       path: c.req.path,
-      route: c.req.routePath,
+      route: routeTemplate(c) ?? null,
       status,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
     });

@@ -1,3 +1,5 @@
+import { redactText, SECRET_FIELD } from './redact';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
 
@@ -16,6 +18,8 @@ export interface LoggerOptions {
   service: string;
   environment: string;
   level: LogLevel;
+  /** Stack traces name files and lines of our code: useful locally, an information leak elsewhere. */
+  includeStack?: boolean;
   /** Where lines go; console by default, which Workers ships to Logpush/tail. */
   write?: (level: LogLevel, line: string) => void;
 }
@@ -26,13 +30,17 @@ const consoleWrite = (level: LogLevel, line: string) => {
   else console.log(line);
 };
 
-/** One JSON object per line, so log pipelines parse it without rules. */
+/**
+ * One JSON object per line, so log pipelines parse it without rules. Secrets are removed while
+ * serialising, so a careless `{ headers }` or an error quoting a token cannot leak them.
+ */
 export function createLogger(options: LoggerOptions, bound: LogFields = {}): Logger {
-  const { service, environment, level: min, write = consoleWrite } = options;
+  const { service, environment, level: min, includeStack = false, write = consoleWrite } = options;
+  const replacer = sanitiser(includeStack);
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (RANK[level] < RANK[min]) return;
     const line = { timestamp: new Date().toISOString(), level, message, service, environment, ...bound, ...fields };
-    write(level, JSON.stringify(line, errorReplacer));
+    write(level, JSON.stringify(line, replacer));
   };
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -43,8 +51,16 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
   };
 }
 
-// Error objects stringify to {} by default; keep what helps and nothing else.
-function errorReplacer(_key: string, value: unknown) {
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
-  return value;
+function sanitiser(includeStack: boolean) {
+  return function sanitise(key: string, value: unknown): unknown {
+    if (key && SECRET_FIELD.test(key) && value !== null && value !== undefined) return '[redacted]';
+    if (typeof value === 'string') return redactText(value);
+    // Error objects stringify to {} by default; keep what helps and nothing else.
+    if (value instanceof Error) {
+      return { name: value.name, message: value.message, ...(includeStack ? { stack: value.stack } : {}) };
+    }
+    // Headers objects stringify to {}; as pairs their secret-named keys meet the rule above.
+    if (value instanceof Headers) return Object.fromEntries(value);
+    return value;
+  };
 }

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../types';
 
-type Check = { status: 'up' | 'down'; latency_ms?: number; reason?: string };
+type Check = { status: 'up' | 'down' | 'disabled'; latency_ms?: number; reason?: string };
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -25,13 +25,17 @@ export const health = new Hono<AppEnv>()
   .get('/healthz', (c) => c.json({ status: 'ok' as const }))
   .get('/readyz', async (c) => {
     let vector: 'available' | 'unavailable' | 'unknown' = 'unknown';
-    const database = await probe(async () => {
-      const h = await c.var.db.health();
-      vector = h.vector ? 'available' : 'unavailable';
-      return { latency_ms: h.latencyMs };
-    });
-    const checks = { database };
-    const ready = Object.values(checks).every((check) => check.status === 'up');
+    const [database, redis] = await Promise.all([
+      probe(async () => {
+        const h = await c.var.db.health();
+        vector = h.vector ? 'available' : 'unavailable';
+        return { latency_ms: h.latencyMs };
+      }),
+      // Without an Upstash endpoint the API runs uncached and unlimited: reported, not a failure.
+      c.var.redis.enabled ? probe(() => c.var.redis.health()) : ({ status: 'disabled' } as const),
+    ]);
+    const checks = { database, redis };
+    const ready = Object.values(checks).every((check) => check.status !== 'down');
     if (!ready) c.var.logger.warn('not ready', { checks });
     return c.json(
       { status: ready ? ('ready' as const) : ('unavailable' as const), checks, features: { vector } },

@@ -4,8 +4,10 @@ import { z } from 'zod';
 import { issuesOf } from '../error-handler';
 import { ApiError } from '../errors';
 import { createRouter } from '../openapi';
+import { invalidate } from '../redis/cache';
 import { ClerkEventSchema, HANDLED_EVENTS } from '../tenancy/clerk-events';
 import { applyClerkEvent } from '../tenancy/clerk-sync';
+import { membershipKey } from '../tenancy/membership-cache';
 
 const MAX_WEBHOOK_BYTES = 256 * 1024;
 const handled = new Set<string>(HANDLED_EVENTS);
@@ -51,7 +53,10 @@ webhooks.post(
 
     const event = ClerkEventSchema.safeParse(body);
     if (!event.success) throw new ApiError(422, 'validation_failed', 'Unexpected event payload', issuesOf(event.error));
-    await applyClerkEvent(c.var.db, event.data, c.var.settings.tenancy.trialDays);
+    const affected = await applyClerkEvent(c.var.db, event.data, c.var.settings.tenancy.trialDays);
+    const [first, ...rest] = affected.clerkUserIds.map((id) => membershipKey(affected.tenantId, id));
+    // Otherwise a removed member or a cancelled tenant would keep working until the entry's TTL.
+    if (first) await invalidate(c.var.redis, first, ...rest);
     c.var.logger.info('clerk webhook applied', { event_type: event.data.type, svix_id: c.req.header('svix-id') });
     return c.json({ received: true, handled: true }, 200);
   },

@@ -1,16 +1,20 @@
 import { and, eq } from 'drizzle-orm';
+import type { TenantTx } from '../../db/client';
 import { tenants, users } from '../../db/schema';
 import type { Db } from '../middleware/database';
 import { type ClerkEvent, fullName, primaryEmail } from './clerk-events';
 import { provisionMembership } from './provision';
 import { uuidV5 } from './tenant-id';
 
+/** The tenant an event touched and the members whose cached membership it made stale. */
+export type Affected = { tenantId: string; clerkUserIds: string[] };
+
 /**
  * Applies one Clerk webhook event to tenants/users. Every branch is idempotent (upserts, deletes by
  * key), so Clerk's retries and replays of the same event are harmless. Tenant ids are derived the
  * same way as for tokens, so each event touches exactly one tenant, inside its own RLS scope.
  */
-export async function applyClerkEvent(db: Db, event: ClerkEvent, trialDays: number): Promise<void> {
+export async function applyClerkEvent(db: Db, event: ClerkEvent, trialDays: number): Promise<Affected> {
   switch (event.type) {
     case 'user.created':
     case 'user.updated': {
@@ -35,19 +39,19 @@ export async function applyClerkEvent(db: Db, event: ClerkEvent, trialDays: numb
             .where(and(eq(users.tenantId, id), eq(users.clerkUserId, event.data.id)));
         }
       });
-      return;
+      return { tenantId: id, clerkUserIds: [event.data.id] };
     }
     case 'user.deleted': {
       // The personal workspace goes with its only user (rows cascade); org tenants lose the
       // member through organizationMembership.deleted, which Clerk sends as well.
       const id = await uuidV5(`user:${event.data.id}`);
       await db.withTenant(id, (tx) => tx.delete(tenants).where(eq(tenants.id, id)));
-      return;
+      return { tenantId: id, clerkUserIds: [event.data.id] };
     }
     case 'organization.created':
     case 'organization.updated': {
       const id = await uuidV5(`org:${event.data.id}`);
-      await db.withTenant(id, async (tx) => {
+      return db.withTenant(id, async (tx) => {
         await tx
           .insert(tenants)
           .values({
@@ -57,14 +61,16 @@ export async function applyClerkEvent(db: Db, event: ClerkEvent, trialDays: numb
             clerkOrgId: event.data.id,
           })
           .onConflictDoUpdate({ target: tenants.id, set: { name: event.data.name } });
+        return { tenantId: id, clerkUserIds: await memberIds(tx) };
       });
-      return;
     }
     case 'organization.deleted': {
       // Kept, not deleted: a cancelled tenant's data outlives an accidental org deletion.
       const id = await uuidV5(`org:${event.data.id}`);
-      await db.withTenant(id, (tx) => tx.update(tenants).set({ status: 'cancelled' }).where(eq(tenants.id, id)));
-      return;
+      return db.withTenant(id, async (tx) => {
+        await tx.update(tenants).set({ status: 'cancelled' }).where(eq(tenants.id, id));
+        return { tenantId: id, clerkUserIds: await memberIds(tx) };
+      });
     }
     case 'organizationMembership.created':
     case 'organizationMembership.updated':
@@ -92,7 +98,13 @@ export async function applyClerkEvent(db: Db, event: ClerkEvent, trialDays: numb
           },
         );
       });
-      return;
+      return { tenantId: id, clerkUserIds: [member.user_id] };
     }
   }
+}
+
+/** Every member's cached membership carries the tenant's status and name. */
+async function memberIds(tx: TenantTx) {
+  const rows = await tx.select({ id: users.clerkUserId }).from(users);
+  return rows.map((r) => r.id);
 }

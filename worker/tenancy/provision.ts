@@ -32,8 +32,7 @@ export async function provisionMembership(
     })
     .onConflictDoNothing({ target: tenants.id });
 
-  // Personal workspaces belong to their one user; in an organization the org role decides.
-  const role = key.kind === 'personal' || auth.orgRole === 'org:admin' ? 'admin' : 'member';
+  const role = roleFor(key, auth);
   const email = sql`coalesce(excluded.email, ${users.email})`;
   const name_ = sql`coalesce(excluded.name, ${users.name})`;
   const [upserted] = await tx
@@ -55,6 +54,11 @@ export async function provisionMembership(
   const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, key.id));
   if (!tenant || !user) throw new Error('provisioning returned no rows: is the tenant setting in force?');
   return { tenant, user };
+}
+
+/** Personal workspaces belong to their one user; in an organization the org role decides. */
+export function roleFor(key: TenantKey, auth: Pick<AuthContext, 'orgRole'>): User['role'] {
+  return key.kind === 'personal' || auth.orgRole === 'org:admin' ? 'admin' : 'member';
 }
 
 function slugify(text: string) {

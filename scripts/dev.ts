@@ -1,0 +1,97 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT } from './dev/paths';
+import { type ServiceStatus, startStack } from './dev/stack';
+import { formatTable } from './dev/table';
+import { devEnv } from './local-env';
+
+/**
+ * `npm run dev`: the whole local stack in one terminal. Ctrl-C stops everything it started.
+ * Flags: --no-api, --no-site, --no-redis. Settings: .env.example (DEV_* ports, DATABASE_URL, REDIS_URL).
+ */
+
+// A developer's .env (copied from .env.example) applies; variables set in the shell win.
+const dotenv = join(REPO_ROOT, '.env');
+if (existsSync(dotenv)) process.loadEnvFile(dotenv);
+
+const { values: flags } = parseArgs({
+  options: {
+    'no-api': { type: 'boolean', default: false },
+    'no-site': { type: 'boolean', default: false },
+    'no-redis': { type: 'boolean', default: false },
+  },
+});
+const env = devEnv();
+
+// Postgres logs every checkpoint; the terminal only needs what went wrong (all of it is in .data/logs/).
+const quiet: Record<string, (line: string) => boolean> = {
+  postgres: (line) => /\b(WARNING|ERROR|FATAL|PANIC):/.test(line),
+  redis: (line) => /WARNING|error/i.test(line),
+};
+const say = (line: string) => console.log(line);
+
+const abort = new AbortController();
+const starting = startStack({
+  dataDir: env.DEV_DATA_DIR,
+  host: env.DEV_HOST,
+  ports: {
+    api: env.DEV_API_PORT,
+    site: env.DEV_SITE_PORT,
+    postgres: env.DEV_POSTGRES_PORT,
+    redis: env.DEV_REDIS_PORT,
+    upstash: env.UPSTASH_ENDPOINT_PORT,
+    otlp: env.DEV_OTLP_PORT,
+    inspector: env.DEV_INSPECTOR_PORT,
+  },
+  postgres: env.DATABASE_URL ? { url: env.DATABASE_URL } : 'local',
+  redis: flags['no-redis'] ? 'off' : env.REDIS_URL ? { url: env.REDIS_URL } : 'local',
+  traces: env.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT } : 'local',
+  appDatabasePassword: env.APP_DATABASE_PASSWORD,
+  upstashToken: env.UPSTASH_TOKEN,
+  devUserId: env.DEV_USER_ID,
+  api: !flags['no-api'],
+  site: !flags['no-site'],
+  say,
+  onServiceLine: (service, line) => {
+    if (quiet[service]?.(line) ?? true) console.log(`[${service}] ${line}`);
+  },
+  signal: abort.signal,
+});
+
+let stopping = false;
+function shutdown(code: number) {
+  if (stopping) {
+    say('still stopping: services get 10 s to exit before they are killed');
+    return;
+  }
+  stopping = true;
+  say('\nstopping...');
+  // Mid start-up, aborting makes startStack stop what it started before it rejects.
+  abort.abort(new Error('interrupted'));
+  starting
+    .then((stack) => stack.stop())
+    .catch(() => {})
+    .finally(() => process.exit(code));
+}
+process.on('SIGINT', () => shutdown(130));
+process.on('SIGTERM', () => shutdown(143));
+process.on('SIGHUP', () => shutdown(129));
+
+try {
+  const stack = await starting;
+  if (!stopping) {
+    say(`\n${table(stack.status)}\n`);
+    say(`Ready. Dev sign-in: send "X-Dev-User: ${env.DEV_USER_ID}". Check it: npm run verify. Stop: Ctrl-C.`);
+  }
+} catch (error) {
+  if (!stopping) {
+    console.error(`\nnpm run dev failed: ${error instanceof Error ? error.message : error}`);
+    console.error(`Service logs: ${join(REPO_ROOT, env.DEV_DATA_DIR, 'logs')}/`);
+    process.exit(1);
+  }
+}
+
+function table(rows: ServiceStatus[]): string {
+  return formatTable(rows.map((r) => [r.ok ? 'ok' : '!!', r.name, r.url ?? '', r.health]));
+}

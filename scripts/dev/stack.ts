@@ -1,0 +1,374 @@
+import { join, resolve } from 'node:path';
+import postgres from 'postgres';
+import { ensureDatabase, migrateDatabase } from '../../db/migrate';
+import { appUrl, databaseName, withDatabase } from '../local-env';
+import { startOtlpReceiver } from '../otlp-receiver';
+import { startUpstashEndpoint } from '../upstash-endpoint';
+import { logFiles } from './log-files';
+import { packageBin, REPO_ROOT } from './paths';
+import { startLocalPostgres } from './postgres';
+import { spawnService, untilReady } from './process';
+import { onPath, serverVersion, startLocalRedis } from './redis';
+import { removeTarget, type StackTarget, writeTarget } from './target';
+import { assertPortFree, httpGet, retry } from './wait';
+
+export type StackPorts = {
+  api: number;
+  site: number;
+  postgres: number;
+  redis: number;
+  upstash: number;
+  otlp: number;
+  /** wrangler's devtools port: fixed by default, so two stacks on one machine need different ones. */
+  inspector: number;
+};
+
+export type StackOptions = {
+  /** Kept across restarts: the Postgres cluster, Redis's append-only file, wrangler's state, logs. */
+  dataDir: string;
+  host: string;
+  ports: StackPorts;
+  /** A server you run (`DATABASE_URL`), or a cluster the stack runs in the data folder. */
+  postgres: { url: string } | 'local';
+  /** A Redis you run (`REDIS_URL`), redis-server from PATH, or none (cache and rate limits off). */
+  redis: { url: string } | 'local' | 'off';
+  /** Where the API exports spans: a collector you run, or the local OTLP receiver. */
+  traces: { endpoint: string } | 'local';
+  appDatabasePassword: string;
+  /** Bearer token of the local Upstash-protocol endpoint. */
+  upstashToken: string;
+  /** The user the dev bypass signs in as; provisioned with the first request that carries it. */
+  devUserId: string;
+  api: boolean;
+  site: boolean;
+  /** Every service's output, a line at a time (it also goes to `<dataDir>/logs/<service>.log`). */
+  onServiceLine?: (service: string, line: string) => void;
+  /** Progress and warnings meant for the person at the terminal. */
+  say?: (line: string) => void;
+  /** Aborting during start-up stops what was started and rejects. */
+  signal?: AbortSignal;
+};
+
+export type ServiceStatus = { name: string; url: string | null; health: string; ok: boolean };
+
+export interface Stack {
+  status: ServiceStatus[];
+  target: StackTarget;
+  /** Where `target` is written for `npm run verify`; removed by stop(). */
+  targetFile: string;
+  /** Process groups started: nothing in them may outlive stop(). */
+  processGroups(): number[];
+  /** Ports the stack's own services listen on. */
+  listening(): number[];
+  stop(): Promise<void>;
+}
+
+const API_READY_MS = 90_000;
+const SITE_READY_MS = 120_000;
+// Start-up order, which is also the order a reader checks them in.
+const ORDER = ['postgres', 'redis', 'migrations', 'upstash', 'traces', 'api', 'site', 'dev user'];
+
+/**
+ * Brings up the local stack in dependency order and returns once every service answers. Used by
+ * `npm run dev` (scripts/dev.ts) and by the stack tests, so both run exactly the same thing.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { host, ports, signal, say = () => {}, onServiceLine = () => {} } = options;
+  const dataDir = resolve(REPO_ROOT, options.dataDir);
+  const logs = logFiles(join(dataDir, 'logs'), onServiceLine);
+  const targetFile = join(dataDir, 'stack.json');
+  const status: ServiceStatus[] = [];
+  const groups: number[] = [];
+  const bound: number[] = [];
+  // Undone last-started-first on stop, or on a failure half-way through start-up.
+  const cleanups: (() => Promise<void>)[] = [];
+  const http = (port: number) => `http://${host}:${port}`;
+
+  const stopAll = async () => {
+    removeTarget(targetFile);
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error) => say(`stop: ${error instanceof Error ? error.message : error}`));
+    }
+    await logs.close();
+  };
+
+  try {
+    await checkPorts(options);
+
+    // Postgres and Redis do not depend on each other: start both, and keep whichever came up.
+    const [db, redis] = await settleAll([startDatabase(), startRedis()]);
+    signal?.throwIfAborted();
+
+    say('migrations: applying');
+    await ensureDatabase(withDatabase(db.url, 'postgres'), databaseName(db.url));
+    await migrateDatabase({
+      ownerUrl: db.url,
+      appPassword: options.appDatabasePassword,
+      log: logs.sink('migrations'),
+    });
+    const schema = await schemaStatus(db.url);
+    status.push({ name: 'migrations', url: null, health: `${schema.applied} applied`, ok: true });
+    if (!schema.vector) {
+      say(
+        'pgvector: not available on this Postgres; the migration skipped `CREATE EXTENSION vector` and /readyz reports vector: unavailable.',
+      );
+    }
+
+    signal?.throwIfAborted();
+    const upstash = redis ? await startEndpoint(redis.url) : null;
+    const traces = await startTraces();
+    const apiUrl = http(ports.api);
+    const siteUrl = http(ports.site);
+    const [api, site] = await settleAll([
+      options.api ? startApi(db.url, upstash, traces.endpoint, siteUrl) : Promise.resolve(null),
+      options.site ? startSite(apiUrl) : Promise.resolve(null),
+    ]);
+    if (api) status.push(await seedDevUser(api));
+
+    const target: StackTarget = {
+      kind: 'local',
+      apiUrl,
+      siteUrl: site ? siteUrl : null,
+      databaseUrl: db.url,
+      upstash,
+      traces: traces.target,
+      logs: { kind: 'file', path: logs.file('api') },
+    };
+    writeTarget(targetFile, target);
+    return {
+      status: status.sort((a, b) => ORDER.indexOf(a.name) - ORDER.indexOf(b.name)),
+      target,
+      targetFile,
+      processGroups: () => [...groups],
+      listening: () => [...bound],
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  async function startDatabase() {
+    if (options.postgres !== 'local') {
+      const url = options.postgres.url;
+      await retry('postgres (DATABASE_URL)', () => ensureDatabase(withDatabase(url, 'postgres'), databaseName(url)), {
+        timeoutMs: 5_000,
+        signal,
+      });
+      status.push({ name: 'postgres', url: redact(url), health: 'up (DATABASE_URL)', ok: true });
+      return { url };
+    }
+    say(`postgres: starting a local cluster in ${join(dataDir, 'postgres')}`);
+    const pg = await startLocalPostgres({
+      dataDir,
+      host,
+      port: ports.postgres,
+      onLine: logs.sink('postgres'),
+      signal,
+    });
+    track(pg.process, ports.postgres);
+    status.push({ name: 'postgres', url: redact(pg.url), health: `up (${pg.version}, embedded)`, ok: true });
+    return { url: pg.url };
+  }
+
+  async function startRedis(): Promise<{ url: string } | null> {
+    if (options.redis === 'off') {
+      noRedis('turned off (--no-redis)');
+      return null;
+    }
+    if (options.redis !== 'local') {
+      const url = options.redis.url;
+      const version = await serverVersion(url).catch(() => null);
+      if (!version)
+        say(loud(`REDIS_URL ${redact(url)} does not answer: cache and rate limits fail open until it does.`));
+      status.push({ name: 'redis', url: redact(url), health: version ? `up (${version})` : 'down', ok: !!version });
+      return { url };
+    }
+    if (!onPath('redis-server')) {
+      noRedis('REDIS_URL is unset and redis-server is not on PATH');
+      return null;
+    }
+    const local = await startLocalRedis({ dataDir, host, port: ports.redis, onLine: logs.sink('redis'), signal });
+    track(local.process, ports.redis);
+    status.push({ name: 'redis', url: local.url, health: `up (${local.version}, append-only file)`, ok: true });
+    return { url: local.url };
+  }
+
+  function noRedis(why: string) {
+    say(loud(`No Redis: ${why}.`, 'The API runs with its cache and rate limiting DISABLED.'));
+    status.push({ name: 'redis', url: null, health: 'none: cache and rate limits disabled', ok: false });
+  }
+
+  async function startEndpoint(redisUrl: string) {
+    const endpoint = await startUpstashEndpoint({
+      port: ports.upstash,
+      host,
+      redisUrl,
+      token: options.upstashToken,
+      log: logs.sink('upstash'),
+    });
+    cleanups.push(() => endpoint.close());
+    bound.push(ports.upstash);
+    status.push({ name: 'upstash', url: endpoint.url, health: 'up (Upstash REST protocol -> Redis)', ok: true });
+    return { url: endpoint.url, token: endpoint.token };
+  }
+
+  async function startTraces(): Promise<{ endpoint: string; target: StackTarget['traces'] }> {
+    if (options.traces !== 'local') {
+      const endpoint = options.traces.endpoint;
+      status.push({ name: 'traces', url: endpoint, health: 'exported to OTEL_EXPORTER_OTLP_ENDPOINT', ok: true });
+      return { endpoint, target: { kind: 'none', reason: `spans go to ${endpoint}: check them there` } };
+    }
+    const receiver = await startOtlpReceiver({ port: ports.otlp, host });
+    cleanups.push(() => receiver.close());
+    bound.push(ports.otlp);
+    status.push({ name: 'traces', url: `${receiver.url}/spans`, health: 'up (local OTLP/HTTP receiver)', ok: true });
+    return { endpoint: receiver.url, target: { kind: 'otlp-receiver', url: receiver.url } };
+  }
+
+  async function startApi(
+    ownerUrl: string,
+    upstash: { url: string; token: string } | null,
+    otlp: string,
+    siteUrl: string,
+  ) {
+    const vars: Record<string, string> = {
+      ENVIRONMENT: 'development',
+      DEV_AUTH_BYPASS: 'true',
+      CORS_ORIGINS: `${siteUrl},http://localhost:${ports.site}`,
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
+      ...(upstash && { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token }),
+    };
+    const proc = spawnService({
+      name: 'api',
+      command: process.execPath,
+      args: [
+        packageBin('wrangler'),
+        'dev',
+        '--local',
+        '--ip',
+        host,
+        '--port',
+        String(ports.api),
+        '--inspector-port',
+        String(ports.inspector),
+        '--persist-to',
+        join(dataDir, 'wrangler'),
+        '--show-interactive-dev-session=false',
+        ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
+      ],
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: 'false',
+        CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: appUrl(ownerUrl, options.appDatabasePassword),
+      },
+      pidFile: join(dataDir, 'run', 'api.pid'),
+      onLine: logs.sink('api'),
+    });
+    track(proc, ports.api, ports.inspector);
+    const url = http(ports.api);
+    const { ms } = await untilReady(
+      proc,
+      retry('api', () => httpGet(`${url}/healthz`), { timeoutMs: API_READY_MS, signal }),
+    );
+    const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) })
+      .then(async (r) => ({ ok: r.ok, body: (await r.json()) as { features?: { vector?: string } } }))
+      .catch(() => ({ ok: false, body: {} as { features?: { vector?: string } } }));
+    status.push({
+      name: 'api',
+      url,
+      health: `/healthz 200 in ${Math.round(ms)} ms, /readyz ${ready.ok ? 'ready' : 'NOT ready'}, vector: ${ready.body.features?.vector ?? '?'}`,
+      ok: ready.ok,
+    });
+    return url;
+  }
+
+  async function startSite(apiUrl: string) {
+    const proc = spawnService({
+      name: 'site',
+      command: process.execPath,
+      args: [packageBin('astro'), 'dev', '--host', host, '--port', String(ports.site)],
+      cwd: REPO_ROOT,
+      env: { ...process.env, PUBLIC_API_URL: apiUrl, ASTRO_TELEMETRY_DISABLED: '1' },
+      pidFile: join(dataDir, 'run', 'site.pid'),
+      onLine: logs.sink('site'),
+    });
+    track(proc, ports.site);
+    const url = http(ports.site);
+    const { ms } = await untilReady(
+      proc,
+      retry('site', () => httpGet(`${url}/`), { timeoutMs: SITE_READY_MS, signal }),
+    );
+    status.push({ name: 'site', url, health: `GET / 200 in ${Math.round(ms)} ms`, ok: true });
+    return url;
+  }
+
+  /** The dev user and org are provisioned by the API itself on first sight: the same code path as production. */
+  async function seedDevUser(apiUrl: string): Promise<ServiceStatus> {
+    const name = 'dev user';
+    const response = await fetch(`${apiUrl}/v1/me`, {
+      headers: { 'X-Dev-User': options.devUserId },
+      signal: AbortSignal.timeout(10_000),
+    }).catch((error: Error) => error);
+    if (response instanceof Error)
+      return { name, url: null, health: `not provisioned: ${response.message}`, ok: false };
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return { name, url: null, health: 'skipped: the API has no /v1/me yet', ok: true };
+    }
+    const body = (await response.json().catch(() => ({}))) as { tenant?: { id?: string } };
+    return response.ok
+      ? { name, url: null, health: `${options.devUserId} provisioned in tenant ${body.tenant?.id ?? '?'}`, ok: true }
+      : { name, url: null, health: `not provisioned: GET /v1/me -> ${response.status}`, ok: false };
+  }
+
+  function track(proc: { pid: number; stop(): Promise<void> }, ...servicePorts: number[]) {
+    cleanups.push(() => proc.stop());
+    groups.push(proc.pid);
+    bound.push(...servicePorts);
+  }
+}
+
+/** Every port this configuration would listen on must be free before anything starts. */
+async function checkPorts({ host, ports, postgres, redis, traces, api, site }: StackOptions) {
+  const wanted: [number, string][] = [];
+  if (postgres === 'local') wanted.push([ports.postgres, 'DEV_POSTGRES_PORT']);
+  if (redis === 'local') wanted.push([ports.redis, 'DEV_REDIS_PORT']);
+  if (redis !== 'off') wanted.push([ports.upstash, 'UPSTASH_ENDPOINT_PORT']);
+  if (traces === 'local') wanted.push([ports.otlp, 'DEV_OTLP_PORT']);
+  if (api) wanted.push([ports.api, 'DEV_API_PORT'], [ports.inspector, 'DEV_INSPECTOR_PORT']);
+  if (site) wanted.push([ports.site, 'DEV_SITE_PORT']);
+  await Promise.all(wanted.map(([port, setting]) => assertPortFree(host, port, setting)));
+}
+
+/** Like Promise.all, but waits for every start to finish before rethrowing, so none is left unstopped. */
+async function settleAll<T extends readonly unknown[]>(starts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(starts);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+async function schemaStatus(ownerUrl: string) {
+  const sql = postgres(ownerUrl, { max: 1, fetch_types: false, onnotice: () => {} });
+  try {
+    const [row] = await sql<{ applied: number; vector: boolean }[]>`
+      select (select count(*)::int from drizzle.__drizzle_migrations) as applied,
+             exists (select 1 from pg_extension where extname = 'vector') as vector`;
+    return row ?? { applied: 0, vector: false };
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+export function redact(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+function loud(...lines: string[]): string {
+  const bar = '!'.repeat(78);
+  return [bar, ...lines.map((l) => `!! ${l}`), bar].join('\n');
+}

@@ -1,0 +1,177 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { z } from 'zod';
+import { decodeJsonTraces } from './otlp/decode-json';
+import { decodeProtobufTraces } from './otlp/decode-protobuf';
+import type { ReceivedSpan } from './otlp/span';
+
+export type { ReceivedSpan } from './otlp/span';
+
+/**
+ * A real OTLP/HTTP traces endpoint that keeps what it receives in memory: for tests, for
+ * `npm run dev` without a collector, and for scripts/verify-tracing.ts. `POST /v1/traces` takes
+ * JSON or protobuf (optionally gzipped); `GET /spans` lists the decoded spans; `DELETE /spans` clears.
+ */
+
+export interface OtlpReceiverOptions {
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+}
+
+export interface ExportRequest {
+  /** Request headers, lowercased (to check OTEL_EXPORTER_OTLP_HEADERS arrive). */
+  headers: Record<string, string>;
+  contentType: string;
+  spanCount: number;
+}
+
+export interface OtlpReceiver {
+  /** The base URL, what OTEL_EXPORTER_OTLP_ENDPOINT is set to. */
+  url: string;
+  spans(): ReceivedSpan[];
+  exports(): ExportRequest[];
+  /** Resolves with the matching spans as soon as at least one has arrived; rejects after the timeout. */
+  waitForSpans(predicate: (span: ReceivedSpan) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
+  clear(): void;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+class BadRequest extends Error {}
+
+export async function startOtlpReceiver({ port, host = '127.0.0.1' }: OtlpReceiverOptions): Promise<OtlpReceiver> {
+  const received: ReceivedSpan[] = [];
+  const requests: ExportRequest[] = [];
+  const waiters = new Set<() => void>();
+
+  const accept = async (req: IncomingMessage, res: ServerResponse) => {
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    let body = await readBody(req);
+    if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+    const spans = decode(contentType, body);
+    received.push(...spans);
+    requests.push({ headers: flatHeaders(req), contentType, spanCount: spans.length });
+    for (const wake of waiters) wake();
+    // An empty ExportTraceServiceResponse: full success, in the encoding the exporter spoke.
+    if (contentType === 'application/x-protobuf') {
+      res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }).end();
+    } else {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+    }
+  };
+
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://receiver').pathname;
+    const route = `${req.method} ${path}`;
+    if (route === 'POST /v1/traces') {
+      accept(req, res).catch((error: unknown) => {
+        const status = error instanceof BadRequest || error instanceof z.ZodError ? 400 : 500;
+        if (!res.headersSent) res.writeHead(status, { 'Content-Type': 'text/plain' });
+        res.end(error instanceof Error ? error.message : String(error));
+      });
+    } else if (route === 'GET /spans') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(received));
+    } else if (route === 'DELETE /spans') {
+      received.length = 0;
+      requests.length = 0;
+      res.writeHead(204).end();
+    } else {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`no route for ${route}`);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
+    spans: () => [...received],
+    exports: () => [...requests],
+    waitForSpans(predicate, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const matching = received.filter(predicate);
+          if (matching.length === 0) return;
+          finish();
+          resolve(matching);
+        };
+        const timer = setTimeout(() => {
+          finish();
+          reject(new Error(`no matching span within ${timeoutMs} ms (${received.length} received)`));
+        }, timeoutMs);
+        const finish = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    clear() {
+      received.length = 0;
+      requests.length = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function decode(contentType: string, body: Buffer): ReceivedSpan[] {
+  if (contentType === 'application/json') {
+    try {
+      return decodeJsonTraces(body.toString('utf8'));
+    } catch (error) {
+      throw error instanceof SyntaxError ? new BadRequest(`invalid JSON: ${error.message}`) : error;
+    }
+  }
+  if (contentType === 'application/x-protobuf') {
+    try {
+      return decodeProtobufTraces(body);
+    } catch (error) {
+      throw new BadRequest(error instanceof Error ? error.message : String(error));
+    }
+  }
+  throw new BadRequest(`unsupported content type "${contentType}" (application/json or application/x-protobuf)`);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new BadRequest(`body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function flatHeaders(req: IncomingMessage): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')]),
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' } } });
+  const options = z
+    .object({
+      port: z.coerce.number().int().min(0).max(65_535).default(4318),
+      host: z.string().min(1).default('127.0.0.1'),
+    })
+    .parse(values);
+  const receiver = await startOtlpReceiver(options);
+  console.log(`OTLP/HTTP receiver: export to ${receiver.url} (POST /v1/traces); spans at ${receiver.url}/spans`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => receiver.close().then(() => process.exit(0)));
+  }
+}

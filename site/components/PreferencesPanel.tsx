@@ -1,0 +1,214 @@
+import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
+import type { ApiError, Preferences, PreferencesResource } from '../lib/api';
+import { apiFor } from '../lib/session';
+import type { SiteConfig } from '../lib/site-config';
+import { toastStore } from '../lib/toasts';
+import { type Draft, fieldErrors, fromDraft, toDraft } from './preferences-draft';
+import { ErrorState, Loading, RequestId } from './StatusMessage';
+import { asApiError, reportError, useResource } from './use-resource';
+
+const NOTIFICATIONS = [
+  ['email', 'Email me about my account'],
+  ['generation_complete', 'Tell me when a generation finishes'],
+  ['product_updates', 'Product updates'],
+] as const;
+
+/** The page follows the saved theme; "system" hands it back to the OS setting. */
+function applyTheme(theme: Preferences['theme']) {
+  if (theme === 'system') delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = theme;
+}
+
+function Field(props: { id: string; label: string; error?: string; hint?: string; children: ReactNode }) {
+  const { id, label, error, hint, children } = props;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children}
+      {hint ? (
+        <small id={`${id}-hint`} className="muted">
+          {hint}
+        </small>
+      ) : null}
+      {error ? (
+        <small id={`${id}-error`} className="field-error">
+          {error}
+        </small>
+      ) : null}
+    </div>
+  );
+}
+
+/** Ties an input to its hint and error text, so screen readers announce them with the field. */
+const described = (id: string, error: string | undefined, hasHint = false) => ({
+  id,
+  'aria-invalid': error ? true : undefined,
+  'aria-describedby': [error && `${id}-error`, hasHint && `${id}-hint`].filter(Boolean).join(' ') || undefined,
+});
+
+type SaveProblem = { kind: 'conflict' } | { kind: 'invalid'; error: ApiError; fields: Record<string, string> };
+
+/** Load, edit and save the user's preferences; a save only lands on the version it was based on. */
+export default function PreferencesPanel({ config }: { config: SiteConfig }) {
+  const api = apiFor(config);
+  const { state, setState, reload } = useResource(api.preferences);
+  // Edits belong to the version they started from: a newly loaded version starts a fresh draft.
+  const [edit, setEdit] = useState<{ base: PreferencesResource; draft: Draft } | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [problem, setProblem] = useState<SaveProblem | null>(null);
+
+  const loaded = state.status === 'ready' ? state.data : null;
+  const draft = loaded ? (edit?.base === loaded ? edit.draft : toDraft(loaded.preferences)) : null;
+  useEffect(() => {
+    if (loaded) applyTheme(loaded.preferences.theme);
+  }, [loaded]);
+
+  function update<K extends keyof Draft>(key: K, value: Draft[K]) {
+    if (loaded && draft) setEdit({ base: loaded, draft: { ...draft, [key]: value } });
+  }
+
+  function loadLatest() {
+    setProblem(null);
+    void reload();
+  }
+
+  async function save(event: FormEvent) {
+    event.preventDefault();
+    if (!draft || !loaded) return;
+    setSaving(true);
+    setProblem(null);
+    try {
+      const saved: PreferencesResource = await api.savePreferences(fromDraft(draft), loaded.version);
+      setState({ status: 'ready', data: saved });
+      toastStore.show({ kind: 'success', message: 'Preferences saved' });
+    } catch (cause) {
+      const error = asApiError(cause);
+      if (error.status === 412) setProblem({ kind: 'conflict' });
+      else if (error.status === 422) setProblem({ kind: 'invalid', error, fields: fieldErrors(error.details) });
+      else reportError(error);
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  const errors = problem?.kind === 'invalid' ? problem.fields : {};
+  const dirty = !!draft && !!loaded && JSON.stringify(fromDraft(draft)) !== JSON.stringify(loaded.preferences);
+
+  return (
+    <section className="card card-wide" aria-labelledby="preferences-heading">
+      <h2 id="preferences-heading">Preferences</h2>
+      {state.status === 'loading' ? <Loading label="Loading your preferences…" /> : null}
+      {state.status === 'error' ? (
+        <ErrorState title="Could not load your preferences." error={state.error} onRetry={reload} />
+      ) : null}
+      {loaded && draft ? (
+        <form onSubmit={save} aria-describedby="preferences-version">
+          <p id="preferences-version" className="muted">
+            {loaded.updated_at === null
+              ? 'Defaults: you have not saved preferences yet.'
+              : `Version ${loaded.version}, saved ${new Date(loaded.updated_at).toLocaleString()}`}
+          </p>
+          {problem?.kind === 'conflict' ? (
+            <div className="notice notice-error" role="alert" data-testid="conflict">
+              <p>
+                <strong>These preferences changed since you opened them</strong> (in another tab or device). Your edit
+                was not saved. Load the latest version, then make your change again.
+              </p>
+              <button type="button" onClick={loadLatest}>
+                Load latest version
+              </button>
+            </div>
+          ) : null}
+          {problem?.kind === 'invalid' ? (
+            <div className="notice notice-error" role="alert">
+              <p>
+                <strong>Not saved:</strong> {problem.error.message}
+              </p>
+              {problem.error.requestId ? <RequestId id={problem.error.requestId} /> : null}
+            </div>
+          ) : null}
+          <div className="fields">
+            <Field id="pref-theme" label="Theme" error={errors.theme}>
+              <select
+                {...described('pref-theme', errors.theme)}
+                value={draft.theme}
+                onChange={(e) => update('theme', e.target.value as Draft['theme'])}
+              >
+                <option value="system">Same as my system</option>
+                <option value="light">Light</option>
+                <option value="dark">Dark</option>
+              </select>
+            </Field>
+            <Field id="pref-locale" label="Language and region" error={errors.locale} hint="A BCP 47 tag, e.g. en-US">
+              <input
+                {...described('pref-locale', errors.locale, true)}
+                value={draft.locale}
+                required
+                onChange={(e) => update('locale', e.target.value)}
+              />
+            </Field>
+            <Field id="pref-timezone" label="Time zone" error={errors.timezone} hint="e.g. Europe/Berlin">
+              <input
+                {...described('pref-timezone', errors.timezone, true)}
+                value={draft.timezone}
+                required
+                onChange={(e) => update('timezone', e.target.value)}
+              />
+            </Field>
+            <Field id="pref-genre" label="Default genre" error={errors.default_genre}>
+              <input
+                {...described('pref-genre', errors.default_genre)}
+                value={draft.default_genre}
+                maxLength={64}
+                onChange={(e) => update('default_genre', e.target.value)}
+              />
+            </Field>
+            <Field id="pref-bpm" label="Default tempo (BPM)" error={errors.default_bpm} hint="20 to 300, or empty">
+              <input
+                {...described('pref-bpm', errors.default_bpm, true)}
+                type="number"
+                inputMode="numeric"
+                min={20}
+                max={300}
+                step={1}
+                value={draft.default_bpm}
+                onChange={(e) => update('default_bpm', e.target.value)}
+              />
+            </Field>
+          </div>
+          <div className="field-check">
+            <input
+              type="checkbox"
+              id="pref-explicit"
+              checked={draft.explicit_content}
+              onChange={(e) => update('explicit_content', e.target.checked)}
+            />
+            <label htmlFor="pref-explicit">Allow explicit lyrics</label>
+          </div>
+          <fieldset>
+            <legend>Notifications</legend>
+            {NOTIFICATIONS.map(([key, label]) => (
+              <div className="field-check" key={key}>
+                <input
+                  type="checkbox"
+                  id={`pref-notify-${key}`}
+                  checked={draft.notifications[key]}
+                  onChange={(e) => update('notifications', { ...draft.notifications, [key]: e.target.checked })}
+                />
+                <label htmlFor={`pref-notify-${key}`}>{label}</label>
+              </div>
+            ))}
+          </fieldset>
+          <div className="actions">
+            <button type="submit" disabled={saving || !dirty}>
+              {saving ? 'Saving…' : 'Save preferences'}
+            </button>
+            <button type="button" className="secondary" disabled={saving || !dirty} onClick={() => setEdit(null)}>
+              Discard changes
+            </button>
+          </div>
+        </form>
+      ) : null}
+    </section>
+  );
+}

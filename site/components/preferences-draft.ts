@@ -1,0 +1,37 @@
+import type { Preferences } from '../lib/api';
+
+/** The form's view of the preferences: inputs hold strings, so empty means "no default" (null). */
+export type Draft = Omit<Preferences, 'default_genre' | 'default_bpm'> & { default_genre: string; default_bpm: string };
+
+export function toDraft(p: Preferences): Draft {
+  return {
+    ...p,
+    notifications: { ...p.notifications },
+    default_genre: p.default_genre ?? '',
+    default_bpm: p.default_bpm === null ? '' : String(p.default_bpm),
+  };
+}
+
+export function fromDraft(d: Draft): Preferences {
+  const genre = d.default_genre.trim();
+  const bpm = d.default_bpm.trim();
+  return {
+    ...d,
+    locale: d.locale.trim(),
+    timezone: d.timezone.trim(),
+    default_genre: genre === '' ? null : genre,
+    default_bpm: bpm === '' ? null : Number(bpm),
+  };
+}
+
+/** Field messages from a 422's details (`[{ path: 'preferences.default_bpm', message }]`), keyed by field. */
+export function fieldErrors(details: unknown): Record<string, string> {
+  if (!Array.isArray(details)) return {};
+  const out: Record<string, string> = {};
+  for (const issue of details) {
+    if (typeof issue?.path !== 'string' || typeof issue?.message !== 'string') continue;
+    const field = issue.path.replace(/^preferences\./, '');
+    out[field] ??= issue.message;
+  }
+  return out;
+}

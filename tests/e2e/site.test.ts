@@ -1,0 +1,245 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Me } from '../../site/lib/api';
+import {
+  ARTIFACTS,
+  axeViolations,
+  launchChromium,
+  recordScripts,
+  type ScriptTransfer,
+  screenshot,
+} from './support/browser';
+import { type E2eStack, startStack } from './support/stack';
+
+// Fresh ids per run: Redis (shared by every run on this machine) caches memberships by tenant and user,
+// and must not answer for rows from another run's database.
+const RUN = `${Date.now().toString(36)}${process.pid}`;
+const DEV_USER = `user_e2e_${RUN}`;
+const DEV_ORG = `org_e2e_${RUN}`;
+
+describe('site in a real browser against the real API', () => {
+  let stack: E2eStack;
+  let browser: Browser;
+  let owner: postgres.Sql;
+  const shipped: Record<string, { files: ScriptTransfer[]; raw: number; gzip: number }> = {};
+  const shots: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    stack = await startStack({
+      appDatabaseUrl: inject('appDatabaseUrl'),
+      upstash: { url: inject('upstashUrl'), token: inject('upstashToken') },
+      devUserId: DEV_USER,
+      devOrgId: DEV_ORG,
+    });
+    browser = await launchChromium();
+    owner = postgres(inject('ownerDatabaseUrl'), { max: 1, onnotice: () => {}, fetch_types: false });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await owner?.end();
+    await stack?.stop();
+  });
+
+  async function newPage(context: BrowserContext): Promise<Page> {
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+    return page;
+  }
+
+  async function record(name: string, page: Page, scripts: ReturnType<typeof recordScripts>) {
+    const files = await scripts.scripts();
+    shipped[name] = {
+      files,
+      raw: files.reduce((n, f) => n + f.raw, 0),
+      gzip: files.reduce((n, f) => n + f.gzip, 0),
+    };
+    shots.push(await screenshot(page, name.replaceAll('/', '') || 'home'));
+  }
+
+  /** A browser profile already signed in through the development sign-in page's storage. */
+  async function signedInContext(options: Parameters<Browser['newContext']>[0] = {}) {
+    const context = await browser.newContext(options);
+    await context.addInitScript((id) => localStorage.setItem('meatymusic.dev-user', id), DEV_USER);
+    return context;
+  }
+
+  async function apiMe(): Promise<Me> {
+    const res = await fetch(`${stack.apiUrl}/v1/me`, { headers: { 'X-Dev-User': DEV_USER } });
+    const body = await res.text();
+    expect(res.status, body).toBe(200);
+    return JSON.parse(body) as Me;
+  }
+
+  async function openDashboard(page: Page) {
+    await page.goto(`${stack.siteUrl}/dashboard`);
+    await page.getByRole('button', { name: 'Save preferences' }).waitFor();
+  }
+
+  it('home: the product, a call to action and good metadata, with no JavaScript at all', async () => {
+    const context = await browser.newContext();
+    const page = await newPage(context);
+    const scripts = recordScripts(page);
+    const response = await page.goto(`${stack.siteUrl}/`);
+    expect(response?.status()).toBe(200);
+
+    expect(await page.title()).toBe('Agentic Music Creation System · MeatyMusic');
+    const meta = (selector: string) => page.locator(selector).getAttribute('content');
+    expect(await meta('meta[name="description"]')).toMatch(/agentic music creation system/i);
+    expect(await meta('meta[property="og:title"]')).toBe('Agentic Music Creation System · MeatyMusic');
+    expect(await meta('meta[property="og:url"]')).toBe(`${stack.siteUrl}/`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toMatch(/Make music with a team of AI agents/);
+    const cta = page.getByRole('link', { name: 'Open your dashboard' });
+    expect(await cta.getAttribute('href')).toBe('/dashboard');
+
+    await record('/', page, scripts);
+    expect(shipped['/']!.files).toEqual([]);
+    expect(await page.locator('script').count()).toBe(0);
+
+    expect(await axeViolations(page)).toEqual([]);
+    await context.close();
+  });
+
+  it('home: accessible in dark mode and on a phone-sized screen', async () => {
+    const context = await browser.newContext({ colorScheme: 'dark', viewport: { width: 390, height: 844 } });
+    const page = await newPage(context);
+    await page.goto(`${stack.siteUrl}/`);
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe('rgb(20, 18, 26)');
+    shots.push(await screenshot(page, 'home-dark-mobile'));
+    expect(await axeViolations(page)).toEqual([]);
+    await context.close();
+  });
+
+  it('dashboard: a signed-out visitor is sent to sign in, then sees their user and tenant from the API', async () => {
+    const context = await browser.newContext();
+    const page = await newPage(context);
+    await page.goto(`${stack.siteUrl}/dashboard`);
+    await page.waitForURL(/\/sign-in\?redirect_url=/);
+    shots.push(await screenshot(page, 'sign-in'));
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByLabel('User id').fill(DEV_USER);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(/\/dashboard\/?$/);
+
+    const me = await apiMe();
+    expect(me.tenant.name).toBe('MeatyMusic Dev');
+    await expect.poll(() => page.getByTestId('tenant-name').textContent()).toBe(me.tenant.name);
+    const account = await page.getByTestId('account').textContent();
+    expect(account).toContain(me.user.email);
+    expect(account).toContain(me.tenant.plan);
+    expect(await page.getByTestId('trial').textContent()).toBe(`Trial: ${me.tenant.trial.days_left} days left`);
+    await context.close();
+  });
+
+  it('dashboard: API health, scripts shipped, and no accessibility violations', async () => {
+    const context = await signedInContext();
+    const page = await newPage(context);
+    const scripts = recordScripts(page);
+    await openDashboard(page);
+    await expect.poll(() => page.getByTestId('readiness').textContent()).toBe('Ready');
+    expect(await page.getByRole('row', { name: /database/ }).textContent()).toMatch(/Up/);
+
+    await record('/dashboard', page, scripts);
+    expect(shipped['/dashboard']!.gzip).toBeGreaterThan(0);
+    expect(await axeViolations(page)).toEqual([]);
+    await context.close();
+  });
+
+  it('dashboard: a changed preference is saved, survives a reload, and is stored in Postgres', async () => {
+    const context = await signedInContext();
+    const page = await newPage(context);
+    await openDashboard(page);
+    const genre = `synthwave-${Date.now().toString(36)}`;
+    await page.getByLabel('Default genre').fill(genre);
+    await page.getByLabel('Default tempo (BPM)').fill('124');
+    await page.getByLabel('Theme').selectOption('dark');
+    await page.getByRole('button', { name: 'Save preferences' }).click();
+    await page.getByText('Preferences saved').waitFor();
+
+    await page.reload();
+    await page.getByRole('button', { name: 'Save preferences' }).waitFor();
+    expect(await page.getByLabel('Default genre').inputValue()).toBe(genre);
+    expect(await page.getByLabel('Default tempo (BPM)').inputValue()).toBe('124');
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    shots.push(await screenshot(page, 'dashboard-saved-dark'));
+    expect(await axeViolations(page)).toEqual([]);
+
+    const rows = await owner<{ preferences: Record<string, unknown>; version: number }[]>`
+      select p.preferences, p.version from user_preferences p
+      join users u on u.id = p.user_id and u.tenant_id = p.tenant_id
+      where u.clerk_user_id = ${DEV_USER}`;
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.preferences).toMatchObject({ default_genre: genre, default_bpm: 124, theme: 'dark' });
+    expect(rows[0]!.version).toBeGreaterThanOrEqual(1);
+    await context.close();
+  });
+
+  it('dashboard: a stale write (another tab saved first) shows the conflict message, not a silent overwrite', async () => {
+    const context = await signedInContext();
+    const stale = await newPage(context);
+    await openDashboard(stale);
+
+    const other = await newPage(context);
+    await openDashboard(other);
+    await other.getByLabel('Default genre').fill('from-the-other-tab');
+    await other.getByRole('button', { name: 'Save preferences' }).click();
+    await other.getByText('Preferences saved').waitFor();
+
+    await stale.getByLabel('Default genre').fill('from-the-stale-tab');
+    await stale.getByRole('button', { name: 'Save preferences' }).click();
+    const conflict = stale.getByTestId('conflict');
+    await conflict.waitFor();
+    expect(await conflict.textContent()).toMatch(/changed since you opened them/);
+    shots.push(await screenshot(stale, 'dashboard-conflict'));
+
+    const [row] = await owner<{ genre: string }[]>`
+      select p.preferences->>'default_genre' as genre from user_preferences p
+      join users u on u.id = p.user_id where u.clerk_user_id = ${DEV_USER}`;
+    expect(row!.genre).toBe('from-the-other-tab');
+
+    await conflict.getByRole('button', { name: 'Load latest version' }).click();
+    await expect.poll(() => stale.getByLabel('Default genre').inputValue()).toBe('from-the-other-tab');
+    await context.close();
+  });
+
+  it('dashboard: with the API down, each panel shows an error state, not a blank page', async () => {
+    await stack.stopApi();
+    const context = await signedInContext();
+    const page = await newPage(context);
+    await page.goto(`${stack.siteUrl}/dashboard`);
+    await page.getByText('The API is unreachable.').waitFor();
+    await page.getByText('Could not load your account.').waitFor();
+    await page.getByText('Could not load your preferences.').waitFor();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Dashboard');
+    // Three islands failed for one reason: one toast says so.
+    const toasts = page.getByRole('region', { name: 'Notifications' }).getByRole('listitem');
+    expect(await toasts.allTextContents()).toEqual([expect.stringMatching(/^Cannot reach the API at /)]);
+    shots.push(await screenshot(page, 'dashboard-api-down'));
+    expect(await axeViolations(page)).toEqual([]);
+    await context.close();
+  });
+
+  it('raised no uncaught errors in any page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('reports the JavaScript each page ships, within budget', () => {
+    writeFileSync(join(ARTIFACTS, 'js-bytes.json'), `${JSON.stringify(shipped, null, 2)}\n`);
+    console.log(
+      [
+        'JS shipped per page (raw / gzip bytes):',
+        ...Object.entries(shipped).map(([page, s]) => `  ${page}: ${s.raw} / ${s.gzip} in ${s.files.length} scripts`),
+        'Screenshots:',
+        ...shots.map((s) => `  ${s}`),
+      ].join('\n'),
+    );
+    expect(shipped['/']?.raw).toBe(0);
+    // React DOM is ~66 KB of it; the islands, client and toasts must stay small around it.
+    expect(shipped['/dashboard']?.gzip).toBeLessThan(100_000);
+  });
+});

@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import type { TestProject } from 'vitest/node';
+import { startUpstashEndpoint } from '../../scripts/upstash-endpoint';
+import { startThrowawayRedis } from '../support/redis-server';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The local Upstash-protocol endpoint every Redis-using test talks to, as UPSTASH_REDIS_REST_URL. */
+    upstashUrl: string;
+    upstashToken: string;
+  }
+}
+
+/**
+ * An empty Redis for this run behind the Upstash endpoint, with a fresh token. Not the machine's shared
+ * Redis: the test database is recreated on every run, and cache entries from another run (or another
+ * person's run, with its own database) would point at rows that do not exist here.
+ */
+export default async function setup(project: TestProject) {
+  const redis = await startThrowawayRedis();
+  const endpoint = await startUpstashEndpoint({
+    port: 0,
+    redisUrl: redis.url,
+    token: `test-${randomUUID()}`,
+    log: () => {},
+  });
+  project.provide('upstashUrl', endpoint.url);
+  project.provide('upstashToken', endpoint.token);
+  return async () => {
+    await endpoint.close();
+    await redis.stop();
+  };
+}

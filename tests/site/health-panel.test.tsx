@@ -1,0 +1,44 @@
+import { fireEvent, render, screen, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import HealthPanel from '../../site/components/HealthPanel';
+import type { Readiness } from '../../site/lib/api';
+import { signedInConfig } from './support/config';
+import { type FakeApi, startFakeApi } from './support/fake-api';
+
+describe('API health island', () => {
+  let api: FakeApi;
+  beforeEach(async () => {
+    api = await startFakeApi();
+  });
+  afterEach(() => api.close());
+
+  it('shows each dependency when the API is ready', async () => {
+    render(<HealthPanel config={signedInConfig(api)} />);
+    expect((await screen.findByTestId('readiness')).textContent).toBe('Ready');
+    const rows = within(screen.getByRole('table')).getAllByRole('row');
+    expect(rows.map((r) => r.textContent)).toEqual(['DependencyStatusDetail', 'databaseUp3 ms', 'redisUp1 ms']);
+    expect(screen.getByText('Vector search: unavailable')).toBeTruthy();
+  });
+
+  it('shows which dependency is down when readiness answers 503', async () => {
+    api.state.readiness = {
+      status: 'unavailable',
+      checks: { database: { status: 'down', reason: 'connection refused' }, redis: { status: 'disabled' } },
+      features: { vector: 'unavailable' },
+    } as unknown as Readiness;
+    render(<HealthPanel config={signedInConfig(api)} />);
+    expect((await screen.findByTestId('readiness')).textContent).toBe('Unavailable');
+    expect(screen.getByRole('row', { name: /database/ }).textContent).toBe('databaseDownconnection refused');
+    expect(screen.getByRole('row', { name: /redis/ }).textContent).toBe('redisOffNot configured');
+  });
+
+  it('shows an error state when the API cannot be reached, and refreshes when asked', async () => {
+    const config = signedInConfig(api);
+    await api.close();
+    render(<HealthPanel config={config} />);
+    expect((await screen.findByRole('alert')).textContent).toMatch(/The API is unreachable\. Cannot reach the API/);
+    fireEvent.click(screen.getByRole('button', { name: 'Refresh' }));
+    expect(screen.getByRole('status').textContent).toMatch(/Checking the API/);
+    expect(await screen.findByRole('alert')).toBeTruthy();
+  });
+});

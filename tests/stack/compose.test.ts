@@ -1,0 +1,70 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { REPO_ROOT } from '../../scripts/dev/paths';
+
+const run = promisify(execFile);
+
+/** `docker compose` (v2 plugin) where it is installed, else the standalone docker-compose. */
+function composeCommand(): string[] | null {
+  if (spawnSync('docker', ['compose', 'version']).status === 0) return ['docker', 'compose'];
+  if (spawnSync('docker-compose', ['version']).status === 0) return ['docker-compose'];
+  return null;
+}
+
+const compose = composeCommand();
+type Service = {
+  image?: string;
+  command?: string[];
+  healthcheck?: unknown;
+  depends_on?: Record<string, { condition: string }>;
+  networks?: Record<string, unknown>;
+  volumes?: (string | { source?: string; target: string })[];
+  environment?: Record<string, string>;
+};
+
+describe('docker-compose.yml', () => {
+  // Needs only the client, no engine; skipped (with this title) where Docker Compose is not installed.
+  it.skipIf(!compose)('passes `docker compose config` and resolves to the stack the design asks for', async () => {
+    const [bin, ...args] = compose!;
+    const { stdout } = await run(bin!, [...args, '--project-directory', REPO_ROOT, 'config'], { cwd: REPO_ROOT });
+    const config = parse(stdout) as { services: Record<string, Service>; networks: Record<string, { name?: string }> };
+    const s = config.services;
+
+    expect(Object.keys(s).sort()).toEqual(
+      ['api', 'jaeger', 'migrations', 'otel-collector', 'postgres', 'redis', 'srh', 'web'].sort(),
+    );
+    expect(s.postgres?.image).toBe('pgvector/pgvector:pg16');
+    expect(s.postgres?.healthcheck).toBeDefined();
+    expect(s.redis?.image).toMatch(/^redis:7\.2/);
+    expect(s.redis?.command?.join(' ')).toMatch(/--appendonly yes.*--maxmemory 256mb.*--maxmemory-policy allkeys-lru/);
+    expect(s.srh?.image).toMatch(/^hiett\/serverless-redis-http/);
+    expect(s.migrations?.depends_on?.postgres?.condition).toBe('service_healthy');
+    expect(s.api?.depends_on?.migrations?.condition).toBe('service_completed_successfully');
+    expect(s.api?.command?.join(' ')).toMatch(/wrangler dev --local/);
+    expect(s.api?.command).toContain('--var=DEV_AUTH_BYPASS:true');
+    expect(s.web?.command?.join(' ')).toMatch(/astro dev/);
+    // Data lives in named volumes, so `docker compose down` (without -v) keeps it.
+    for (const name of ['postgres', 'redis']) {
+      expect(JSON.stringify(s[name]?.volumes)).toMatch(/-data/);
+    }
+    expect(config.networks.meatymusic?.name).toBe('meatymusic');
+    for (const [name, service] of Object.entries(s)) {
+      expect(Object.keys(service.networks ?? {}), name).toEqual(['meatymusic']);
+    }
+  });
+});
+
+describe('infra/otel-collector.yaml', () => {
+  it('receives OTLP and exports traces to Jaeger', () => {
+    const collector = parse(readFileSync(`${REPO_ROOT}/infra/otel-collector.yaml`, 'utf8')) as {
+      service: { pipelines: { traces: { receivers: string[]; exporters: string[] } } };
+      exporters: Record<string, { endpoint?: string }>;
+    };
+    expect(collector.service.pipelines.traces.receivers).toEqual(['otlp']);
+    expect(collector.service.pipelines.traces.exporters).toContain('otlp/jaeger');
+    expect(collector.exporters['otlp/jaeger']?.endpoint).toBe('jaeger:4317');
+  });
+});

@@ -1,0 +1,35 @@
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { type Stack, startStack } from '../../scripts/dev/stack';
+import { portsFrom, stackOptions, stopAndAssertNothingLeft } from './support';
+
+const options = stackOptions({
+  ports: portsFrom(18420),
+  // The server DATABASE_URL names (the test database of this run), instead of a local cluster.
+  postgres: { url: inject('ownerDatabaseUrl') },
+  redis: 'off',
+  site: false,
+});
+let stack: Stack | undefined;
+
+afterAll(() => stack?.stop());
+
+describe('the local stack with DATABASE_URL and without Redis', () => {
+  it('says loudly that cache and rate limits are off, and the API still serves signed-in requests', async () => {
+    const said: string[] = [];
+    stack = await startStack({ ...options, say: (line) => said.push(line) });
+
+    expect(said.join('\n')).toMatch(/!! No Redis: .*\n!! The API runs with its cache and rate limiting DISABLED\./);
+    expect(stack.status.find((s) => s.name === 'redis')).toMatchObject({ ok: false, url: null });
+    expect(stack.status.find((s) => s.name === 'postgres')?.health).toBe('up (DATABASE_URL)');
+    expect(stack.target.upstash).toBeNull();
+
+    // The dev user was provisioned at start-up through the API itself, and is served without Redis.
+    expect(stack.status.find((s) => s.name === 'dev user')).toMatchObject({ ok: true });
+    const me = await fetch(`${stack.target.apiUrl}/v1/me`, { headers: { 'X-Dev-User': 'user_dev' } });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({ user: { clerk_user_id: 'user_dev' } });
+
+    await stopAndAssertNothingLeft(stack);
+    stack = undefined;
+  });
+});

@@ -1,0 +1,56 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { groupAlive } from '../../scripts/dev/process';
+import type { Stack, StackOptions, StackPorts } from '../../scripts/dev/stack';
+import { portOpen } from '../../scripts/dev/wait';
+import { localEnv } from '../../scripts/local-env';
+
+export const HOST = '127.0.0.1';
+
+/** Seven consecutive ports from `base` (this suite owns 18400-18499; each test file takes its own ten). */
+export function portsFrom(base: number): StackPorts {
+  return {
+    postgres: base,
+    redis: base + 1,
+    upstash: base + 2,
+    otlp: base + 3,
+    api: base + 4,
+    site: base + 5,
+    inspector: base + 6,
+  };
+}
+
+export function freshDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'meatymusic-stack-'));
+}
+
+/** A whole local stack as `npm run dev` would start it, in a throwaway data folder. */
+export function stackOptions(overrides: Partial<StackOptions> & { ports: StackPorts }): StackOptions {
+  const env = localEnv();
+  return {
+    dataDir: freshDataDir(),
+    host: HOST,
+    postgres: 'local',
+    redis: 'local',
+    traces: 'local',
+    appDatabasePassword: env.APP_DATABASE_PASSWORD,
+    upstashToken: `stack-test-${process.pid}-token`,
+    devUserId: 'user_dev',
+    api: true,
+    site: true,
+    ...overrides,
+  };
+}
+
+/** Stops the stack and proves it: no process of any group it started is alive, no port still listens. */
+export async function stopAndAssertNothingLeft(stack: Stack) {
+  const groups = stack.processGroups();
+  const ports = stack.listening();
+  await stack.stop();
+  expect(groups.filter(groupAlive)).toEqual([]);
+  const open = [];
+  for (const port of ports) if (await portOpen(HOST, port)) open.push(port);
+  expect(open).toEqual([]);
+}

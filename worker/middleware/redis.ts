@@ -1,0 +1,18 @@
+import type { MiddlewareHandler } from 'hono';
+import { createRedisAccess, type RedisAccess } from '../redis/client';
+import type { LoggerVariables } from './request-logger';
+import type { SettingsVariables } from './settings';
+
+export type RedisVariables = { redis: RedisAccess };
+
+/**
+ * Puts a per-request Redis accessor on the context. The Upstash client behind it is created on first
+ * use, so requests that never touch Redis pay nothing; without UPSTASH_REDIS_REST_URL every call is a
+ * bypass and callers fall back to the database.
+ */
+export function redis(): MiddlewareHandler<{ Variables: SettingsVariables & LoggerVariables & RedisVariables }> {
+  return async function redis(c, next) {
+    c.set('redis', createRedisAccess(c.var.settings.redis, c.var.logger));
+    await next();
+  };
+}

@@ -1,0 +1,64 @@
+import { instrument, OTLPExporter, type TraceConfig } from '@microlabs/otel-cf-workers';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { Settings } from '../config';
+import { ConsoleTraceExporter } from './console-exporter';
+import { createLogger, type Logger } from './logger';
+import { TraceSpanProcessor } from './span-processor';
+
+/**
+ * The Worker's handler with OpenTelemetry tracing around it, or unchanged when tracing is off or
+ * there is nowhere to send spans (no OTLP endpoint outside development). Without instrumentation
+ * the trace-id middleware still gives every log line a trace id (the caller's, or a fresh one).
+ */
+export function withTracing<H extends ExportedHandler<Env>>(handler: H, settings: Settings): H {
+  const config = traceConfig(settings);
+  return config ? (instrument(handler, config) as H) : handler;
+}
+
+export function traceConfig(settings: Settings): TraceConfig | null {
+  const { obs, service, environment, isDevelopment } = settings;
+  if (!obs.tracingEnabled) return null;
+  const logger = createLogger({ service: service.name, environment, level: obs.logLevel });
+  const exporter = obs.otlp
+    ? new OTLPExporter({ url: tracesUrl(obs.otlp.endpoint), headers: obs.otlp.headers })
+    : isDevelopment
+      ? new ConsoleTraceExporter(logger)
+      : null;
+  if (!exporter) return null;
+  return {
+    service: { name: service.name, version: service.version },
+    spanProcessors: new TraceSpanProcessor(exporter, {
+      // Both keys: `deployment.environment` is deprecated but still what many backends group by.
+      resource: resourceFromAttributes({
+        'deployment.environment.name': environment,
+        'deployment.environment': environment,
+      }),
+      onExportError: throttledWarning(logger),
+    }),
+    // Parent-based: a caller's sampling decision wins, the ratio applies to traces that start here.
+    sampling: { headSampler: { ratio: obs.sampleRatio, acceptRemote: true } },
+    handlers: { fetch: { acceptTraceContext: true } },
+    fetch: { includeTraceContext: true },
+  };
+}
+
+/** OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL; traces go to `/v1/traces` under it. */
+export function tracesUrl(endpoint: string): string {
+  const url = new URL(endpoint);
+  if (!url.pathname.endsWith('/v1/traces')) url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/traces`;
+  return url.toString();
+}
+
+/** A collector outage would otherwise add a warning to every request: one line a minute, with a count. */
+function throttledWarning(logger: Logger, intervalMs = 60_000) {
+  let lastAt = Number.NEGATIVE_INFINITY;
+  let dropped = 0;
+  return (error: unknown, spanCount: number) => {
+    dropped += spanCount;
+    const now = Date.now();
+    if (now - lastAt < intervalMs) return;
+    logger.warn('span export failed', { error, dropped_spans: dropped });
+    lastAt = now;
+    dropped = 0;
+  };
+}

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import type { Settings } from '../config';
+import { cached, invalidate, tenantCacheKey } from '../redis/cache';
+import type { RedisAccess } from '../redis/client';
+import type { TenantView, UserView } from '../tenancy/views';
+import { StoredPreferencesSchema } from './schema';
+import type { VersionedPreferences } from './store';
+
+const VersionedPreferencesSchema: z.ZodType<VersionedPreferences> = z.object({
+  preferences: StoredPreferencesSchema,
+  version: z.int().min(0),
+  updatedAt: z.iso.datetime().nullable(),
+});
+
+type Scope = { redis: RedisAccess; settings: Settings; tenant: TenantView; user: UserView };
+
+const keyOf = ({ tenant, user }: Scope) => tenantCacheKey(tenant.id, 'prefs', user.id);
+
+/** The caller's preferences document, read through the tenant's cache (CACHE_PREFERENCES_TTL_SECONDS). */
+export function cachedPreferences(scope: Scope, load: () => Promise<VersionedPreferences>) {
+  const options = { ttlSeconds: scope.settings.cache.preferencesTtlSeconds, schema: VersionedPreferencesSchema };
+  return cached(scope.redis, keyOf(scope), options, load);
+}
+
+/** After a write: the next read goes to the database. */
+export function forgetPreferences(scope: Scope) {
+  return invalidate(scope.redis, keyOf(scope));
+}

@@ -1,0 +1,105 @@
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { Redis } from '@upstash/redis/cloudflare';
+import type { Settings } from '../config';
+import type { Logger } from '../observability/logger';
+
+export type RedisSettings = NonNullable<Settings['redis']>;
+
+/** Why a caller went on without Redis. `disabled`: no endpoint configured, which is not worth a log line. */
+export type BypassReason = 'disabled' | 'timeout' | 'unavailable';
+export type Bypassed = { bypassed: true; reason: BypassReason };
+export type RedisResult<T> = { bypassed: false; value: T } | Bypassed;
+
+/** What request code gets: Redis calls that cannot fail the request or outlast the time budget. */
+export interface RedisAccess {
+  readonly enabled: boolean;
+  /**
+   * Runs `fn` against the request's client, bounded by the budget. On any failure it logs at warn,
+   * marks its span and the request's, and returns a bypass; later calls in the same request are bypassed at once,
+   * so a slow Redis costs a request one budget at most.
+   */
+  run<T>(operation: string, fn: (client: Redis) => Promise<T>): Promise<RedisResult<T>>;
+  /** A PING for readiness, regardless of earlier failures; throws when Redis does not answer in time. */
+  health(): Promise<{ latency_ms: number }>;
+}
+
+class BudgetExceeded extends Error {
+  override name = 'TimeoutError';
+}
+
+const tracer = trace.getTracer('meatymusic-api/redis');
+const DISABLED: Bypassed = { bypassed: true, reason: 'disabled' };
+
+export function createRedisAccess(settings: RedisSettings | null, logger: Logger): RedisAccess {
+  let client: Redis | undefined;
+  let failure: Bypassed | undefined;
+
+  const connect = (config: RedisSettings) => {
+    client ??= new Redis({
+      url: config.url,
+      token: config.token,
+      enableTelemetry: false,
+      // The client's default is 5 retries with backoff (~4 s): longer than any request may wait.
+      retry: { retries: 0 },
+      // A function, so each HTTP call gets a fresh signal and an abort throws; a plain signal makes
+      // the client answer `{result: <reason>}` as if Redis had replied.
+      signal: () => AbortSignal.timeout(config.timeoutMs),
+    });
+    return client;
+  };
+
+  return {
+    enabled: settings !== null,
+
+    async run(operation, fn) {
+      if (!settings) return DISABLED;
+      if (failure) return failure;
+      const request = trace.getActiveSpan();
+      return tracer.startActiveSpan(
+        `redis ${operation}`,
+        { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'redis', 'db.operation.name': operation } },
+        async (span) => {
+          try {
+            const value = await withinBudget(fn(connect(settings)), settings.timeoutMs);
+            return { bypassed: false as const, value };
+          } catch (error) {
+            const reason = isTimeout(error) ? 'timeout' : 'unavailable';
+            const message = error instanceof Error ? error.message : String(error);
+            failure = { bypassed: true, reason };
+            span.setAttribute('redis.bypassed', true);
+            span.setStatus({ code: SpanStatusCode.ERROR, message: `redis ${reason}: ${message}` });
+            request?.setAttribute('redis.degraded', true);
+            logger.warn('redis bypassed: serving without it', { redis_operation: operation, reason, error: message });
+            return failure;
+          } finally {
+            span.end();
+          }
+        },
+      );
+    },
+
+    async health() {
+      if (!settings) throw new Error('redis is not configured');
+      const started = performance.now();
+      await withinBudget(connect(settings).ping(), settings.timeoutMs);
+      return { latency_ms: Math.round((performance.now() - started) * 10) / 10 };
+    },
+  };
+}
+
+/** Settles within `ms` whatever the promise does; a call may make several HTTP round trips. */
+async function withinBudget<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BudgetExceeded(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function isTimeout(error: unknown) {
+  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+}
