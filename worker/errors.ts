@@ -22,7 +22,7 @@ export class DependencyError extends ApiError {
     readonly dependency: string,
     cause: unknown,
   ) {
-    super(503, `${dependency}_unavailable`, `The ${dependency} is unavailable; retry shortly`);
+    super(503, `${dependency.replaceAll(' ', '_')}_unavailable`, `The ${dependency} is unavailable; retry shortly`);
     this.cause = cause;
   }
 }

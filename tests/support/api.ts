@@ -1,18 +1,21 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
-import { app } from '../../worker/app';
+import worker from '../../worker/index';
 
 const BASE = 'http://api.test';
 
 /** A request through the Worker exactly as deployed (its default export, its bindings). */
 export const api = (path: string, init?: RequestInit) => exports.default.fetch(`${BASE}${path}`, init);
 
-/** The same app under other vars, e.g. ENVIRONMENT=production: settings are parsed per env object. */
+/**
+ * The same Worker (its instrumented entry point) under other vars, e.g. ENVIRONMENT=production:
+ * settings are parsed per env object.
+ */
 export function apiWithVars(vars: Record<string, unknown>) {
   const overridden = { ...env, ...vars } as Env;
   return async (path: string, init?: RequestInit) => {
     const ctx = createExecutionContext();
-    const res = await app.fetch(new Request(`${BASE}${path}`, init), overridden, ctx);
+    const res = await worker.fetch(new Request(`${BASE}${path}`, init), overridden, ctx);
     await waitOnExecutionContext(ctx);
     return res;
   };

@@ -86,6 +86,23 @@ describe('authentication of /v1', () => {
   });
 });
 
+describe('identity provider reachability', () => {
+  // No route to Clerk's hosted API exists from this machine: exactly the outage being simulated.
+  const withSecret = (vars: Record<string, string>) =>
+    apiWithVars({ CLERK_SECRET_KEY: 'sk_test_bWVhdHltdXNpYy10ZXN0LXNlY3JldC1rZXk', ...vars });
+
+  it('with a networkless key, an unreachable JWKS endpoint does not matter', async () => {
+    const res = await withSecret({})('/v1/me', { headers: await caller().headers() });
+    expect(res.status).toBe(200);
+  });
+
+  it('without one, an unreachable JWKS endpoint is a 503, not a 401', async () => {
+    const res = await withSecret({ CLERK_JWT_KEY: '' })('/v1/me', { headers: await caller().headers() });
+    expect(res.status).toBe(503);
+    expect((await res.json<ErrorBody>()).error.code).toBe('identity_provider_unavailable');
+  });
+});
+
 describe('development auth bypass', () => {
   const devApi = apiWithVars({ DEV_AUTH_BYPASS: 'true', ENVIRONMENT: 'development' });
 

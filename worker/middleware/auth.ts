@@ -78,10 +78,12 @@ export function auth({ devHeader = 'X-Dev-User' }: AuthOptions = {}): Middleware
         clockSkewInMs: settings.clockSkewMs,
       });
     } catch (error) {
-      if (error instanceof TokenVerificationError && UNAVAILABLE_REASONS.has(error.reason)) {
+      const verdict = error instanceof TokenVerificationError;
+      // Without a local key, anything but a verdict on the token is the JWKS fetch failing.
+      if ((verdict && UNAVAILABLE_REASONS.has(error.reason)) || (!verdict && !settings.jwtKey)) {
         throw new DependencyError('identity provider', error);
       }
-      const reason = error instanceof TokenVerificationError ? error.reason : 'token-invalid';
+      const reason = verdict ? error.reason : 'token-invalid';
       throw new ApiError(401, reason.replaceAll('-', '_'), 'The session token is not valid');
     }
 

@@ -24,7 +24,17 @@ export function cors({ maxAgeSeconds = 600 }: CorsOptions = {}): MiddlewareHandl
       'traceparent',
       'tracestate',
     ],
-    exposeHeaders: ['ETag', 'X-Request-ID', 'X-Correlation-ID', 'X-Trace-ID', 'traceparent', 'Retry-After'],
+    exposeHeaders: [
+      'ETag',
+      'X-Request-ID',
+      'X-Correlation-ID',
+      'X-Trace-ID',
+      'traceparent',
+      'Retry-After',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+    ],
     maxAge: maxAgeSeconds,
   });
 }
