@@ -42,7 +42,12 @@ export interface OtlpReceiver {
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-class BadRequest extends Error {}
+class BadRequest extends Error {
+  status = 400;
+}
+class UnsupportedMediaType extends BadRequest {
+  override status = 415;
+}
 
 export async function startOtlpReceiver({ port, host = '127.0.0.1' }: OtlpReceiverOptions): Promise<OtlpReceiver> {
   const received: ReceivedSpan[] = [];
@@ -70,7 +75,7 @@ export async function startOtlpReceiver({ port, host = '127.0.0.1' }: OtlpReceiv
     const route = `${req.method} ${path}`;
     if (route === 'POST /v1/traces') {
       accept(req, res).catch((error: unknown) => {
-        const status = error instanceof BadRequest || error instanceof z.ZodError ? 400 : 500;
+        const status = error instanceof BadRequest ? error.status : error instanceof z.ZodError ? 400 : 500;
         if (!res.headersSent) res.writeHead(status, { 'Content-Type': 'text/plain' });
         res.end(error instanceof Error ? error.message : String(error));
       });
@@ -141,7 +146,9 @@ function decode(contentType: string, body: Buffer): ReceivedSpan[] {
       throw new BadRequest(error instanceof Error ? error.message : String(error));
     }
   }
-  throw new BadRequest(`unsupported content type "${contentType}" (application/json or application/x-protobuf)`);
+  throw new UnsupportedMediaType(
+    `unsupported content type "${contentType}" (application/json or application/x-protobuf)`,
+  );
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -55,7 +55,8 @@ const envSchema = z.object({
   OBS_TRACING_ENABLED: flag(true),
   OTEL_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
   CACHE_TENANT_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
-  CACHE_PREFERENCES_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  // 0 turns the preferences read cache off (reads go to the database; Redis still serves the rest).
+  CACHE_PREFERENCES_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
   OTEL_EXPORTER_OTLP_HEADERS: keyValues,
   UPSTASH_REDIS_REST_URL: optionalUrl,

@@ -65,10 +65,16 @@ export async function runChecks(checks: Check[]): Promise<CheckResult[]> {
     try {
       results.push({ name: check.name, ok: true, detail: await check.run() });
     } catch (error) {
-      results.push({ name: check.name, ok: false, detail: error instanceof Error ? error.message : String(error) });
+      results.push({ name: check.name, ok: false, detail: describe(error) });
     }
   }
   return results;
+}
+
+/** fetch's own message is only "fetch failed"; the cause says what (ECONNREFUSED 127.0.0.1:8787). */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
 }
 
 const metaSchema = z.object({ service: z.literal('meatymusic-api'), version: z.string(), environment: z.string() });
@@ -175,15 +181,7 @@ async function logCarries(target: StackTarget, traceId: Promise<string>) {
   const line = await retry(
     'log line',
     async () => {
-      const text =
-        logs.kind === 'file'
-          ? readFileSync(logs.path, 'utf8')
-          : (
-              await run('docker', ['compose', 'logs', '--no-color', '--no-log-prefix', logs.service], {
-                cwd: REPO_ROOT,
-                maxBuffer: 64 * 1024 * 1024,
-              })
-            ).stdout;
+      const text = logs.kind === 'file' ? readFileSync(logs.path, 'utf8') : await composeLogs(logs.service);
       const found = jsonLines(text).find((l) => l.trace_id === id);
       if (!found)
         throw new Error(
@@ -194,6 +192,17 @@ async function logCarries(target: StackTarget, traceId: Promise<string>) {
     { timeoutMs: 10_000, intervalMs: 500 },
   );
   return `"${line.message}" ${line.method ?? ''} ${line.path ?? ''} carries trace_id ${id}`.replace(/\s+/g, ' ');
+}
+
+/** A service's output from `docker compose` (v2), or the standalone docker-compose where that is what exists. */
+async function composeLogs(service: string): Promise<string> {
+  const args = ['logs', '--no-color', '--no-log-prefix', service];
+  const options = { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 };
+  try {
+    return (await run('docker', ['compose', ...args], options)).stdout;
+  } catch {
+    return (await run('docker-compose', args, options)).stdout;
+  }
 }
 
 function jsonLines(text: string): Record<string, unknown>[] {

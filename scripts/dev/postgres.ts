@@ -14,7 +14,7 @@ import {
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import postgres from 'postgres';
-import { reapStale, type ServiceProcess, spawnService, untilReady } from './process';
+import { type ServiceProcess, spawnService, untilReady } from './process';
 import { retry } from './wait';
 
 export type LocalPostgresOptions = {
@@ -52,12 +52,11 @@ export async function startLocalPostgres({
   const bin = await binaries();
   const pgdata = join(dataDir, 'postgres');
   const pidFile = join(dataDir, 'run', 'postgres.pid');
-  await reapStale(pidFile, 'SIGINT');
   const owner = osUser();
   const password = superuserPassword(join(dataDir, 'postgres.password'));
   if (!existsSync(join(pgdata, 'PG_VERSION'))) initCluster(bin.initdb, pgdata, password, owner);
 
-  const proc = spawnService({
+  const proc = await spawnService({
     name: 'postgres',
     command: bin.postgres,
     // TCP on the given host only; no unix socket, whose path would collide with a system server's.

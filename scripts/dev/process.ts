@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
@@ -28,22 +28,32 @@ export type SpawnServiceOptions = {
   gid?: number;
   onLine?: (line: string) => void;
   /** What the program treats as "shut down cleanly": postgres wants SIGINT (fast shutdown). */
-  stopSignal?: NodeJS.Signals;
+  stopSignal?: 'SIGTERM' | 'SIGINT';
   stopTimeoutMs?: number;
   /**
-   * Records pid and command so that a later run can end this process if the one that started it
+   * Records the pid (and the signature below) so that a later run can end this process if the one that started it
    * was killed without a chance to clean up (SIGKILL, a crash).
    */
   pidFile: string;
+  /**
+   * Text that `ps` shows for this program, to recognise it in a later run. Default: the program and
+   * its first argument, enough to tell `node …/wrangler.js` from any other node process.
+   */
+  signature?: string;
 };
 
-const pidRecord = z.object({ pid: z.number().int().positive(), command: z.string() });
+const pidRecord = z.object({
+  pid: z.number().int().positive(),
+  signature: z.string().min(1),
+  stopSignal: z.enum(['SIGTERM', 'SIGINT']),
+});
 
 /**
  * Starts a program in its own process group, so one signal reaches everything it spawns and a
- * terminal's Ctrl-C reaches only the supervisor, which then stops services in order.
+ * terminal's Ctrl-C reaches only the supervisor, which then stops services in order. A group that an
+ * earlier, killed run left under the same pid file is ended first.
  */
-export function spawnService({
+export async function spawnService({
   name,
   command,
   args,
@@ -55,7 +65,9 @@ export function spawnService({
   stopSignal = 'SIGTERM',
   stopTimeoutMs = 10_000,
   pidFile,
-}: SpawnServiceOptions): ServiceProcess {
+  signature = [command, ...args.slice(0, 1)].join(' '),
+}: SpawnServiceOptions): Promise<ServiceProcess> {
+  await reapStale(pidFile);
   const child = spawn(command, args, { cwd, env, uid, gid, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<Exit>((resolve, reject) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -69,8 +81,7 @@ export function spawnService({
   const pid = child.pid;
   if (pid === undefined) return { name, pid: -1, exited, stop: async () => {} };
   mkdirSync(dirname(pidFile), { recursive: true });
-  // Program and first argument: enough to tell `node …/wrangler.js` from any other node process.
-  writeFileSync(pidFile, JSON.stringify({ pid, command: [command, ...args.slice(0, 1)].join(' ') }));
+  writeFileSync(pidFile, JSON.stringify({ pid, signature, stopSignal }));
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -83,8 +94,15 @@ export function spawnService({
   return { name, pid, exited, stop };
 }
 
+/** Ends every group recorded in `dir` that an earlier run left behind (see reapStale). */
+export async function reapStaleIn(dir: string): Promise<number[]> {
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.pid')) : [];
+  const ended = await Promise.all(files.map((f) => reapStale(join(dir, f))));
+  return ended.filter((pid): pid is number => pid !== null);
+}
+
 /** Ends a group left behind by an earlier run, if the pid file names one that is still that program. */
-export async function reapStale(pidFile: string, stopSignal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+async function reapStale(pidFile: string): Promise<number | null> {
   let record: z.infer<typeof pidRecord>;
   try {
     record = pidRecord.parse(JSON.parse(readFileSync(pidFile, 'utf8')));
@@ -93,9 +111,9 @@ export async function reapStale(pidFile: string, stopSignal: NodeJS.Signals = 'S
   }
   rmSync(pidFile, { force: true });
   // A reused pid belongs to some other program: only a matching command line is ours.
-  const args = spawnSync('ps', ['-o', 'args=', '-p', String(record.pid)], { encoding: 'utf8' }).stdout.trim();
-  if (!groupAlive(record.pid) || !args.includes(record.command)) return null;
-  await stopGroup(record.pid, stopSignal, 10_000);
+  const args = spawnSync('ps', ['-o', 'args=', '-p', String(record.pid)], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  if (!groupAlive(record.pid) || !args.includes(record.signature)) return null;
+  await stopGroup(record.pid, record.stopSignal, 10_000);
   return record.pid;
 }
 

@@ -1,7 +1,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { createClient } from 'redis';
-import { reapStale, type ServiceProcess, spawnService, untilReady } from './process';
+import { type ServiceProcess, spawnService, untilReady } from './process';
 import { retry } from './wait';
 
 export type LocalRedisOptions = {
@@ -48,9 +48,8 @@ export async function startLocalRedis({
   const dir = resolve(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   const pidFile = join(dataDir, 'run', 'redis.pid');
-  await reapStale(pidFile);
   // Options as arguments, not a config file: one place, visible in `ps`.
-  const proc = spawnService({
+  const proc = await spawnService({
     name: 'redis',
     command: server,
     args: [
@@ -72,6 +71,8 @@ export async function startLocalRedis({
       'no',
     ],
     pidFile,
+    // redis-server replaces its process title with this.
+    signature: `redis-server ${host}:${port}`,
     onLine,
   });
   const url = `redis://${host}:${port}`;

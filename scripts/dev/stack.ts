@@ -7,7 +7,7 @@ import { startUpstashEndpoint } from '../upstash-endpoint';
 import { logFiles } from './log-files';
 import { packageBin, REPO_ROOT } from './paths';
 import { startLocalPostgres } from './postgres';
-import { spawnService, untilReady } from './process';
+import { reapStaleIn, spawnService, untilReady } from './process';
 import { onPath, serverVersion, startLocalRedis } from './redis';
 import { removeTarget, type StackTarget, writeTarget } from './target';
 import { assertPortFree, httpGet, retry } from './wait';
@@ -47,6 +47,8 @@ export type StackOptions = {
   say?: (line: string) => void;
   /** Aborting during start-up stops what was started and rejects. */
   signal?: AbortSignal;
+  /** The environment wrangler and astro inherit (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 };
 
 export type ServiceStatus = { name: string; url: string | null; health: string; ok: boolean };
@@ -73,7 +75,7 @@ const ORDER = ['postgres', 'redis', 'migrations', 'upstash', 'traces', 'api', 's
  * `npm run dev` (scripts/dev.ts) and by the stack tests, so both run exactly the same thing.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const { host, ports, signal, say = () => {}, onServiceLine = () => {} } = options;
+  const { host, ports, signal, say = () => {}, onServiceLine = () => {}, env = process.env } = options;
   const dataDir = resolve(REPO_ROOT, options.dataDir);
   const logs = logFiles(join(dataDir, 'logs'), onServiceLine);
   const targetFile = join(dataDir, 'stack.json');
@@ -93,6 +95,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   try {
+    // A run killed without cleaning up (kill -9, a crash) may have left services holding the ports.
+    const reaped = await reapStaleIn(join(dataDir, 'run'));
+    if (reaped.length) say(`ended ${reaped.length} service(s) left running by an earlier run`);
     await checkPorts(options);
 
     // Postgres and Redis do not depend on each other: start both, and keep whichever came up.
@@ -239,7 +244,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
       ...(upstash && { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token }),
     };
-    const proc = spawnService({
+    const proc = await spawnService({
       name: 'api',
       command: process.execPath,
       args: [
@@ -259,7 +264,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ],
       cwd: REPO_ROOT,
       env: {
-        ...process.env,
+        ...env,
         WRANGLER_SEND_METRICS: 'false',
         CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: appUrl(ownerUrl, options.appDatabasePassword),
       },
@@ -285,12 +290,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 
   async function startSite(apiUrl: string) {
-    const proc = spawnService({
+    const proc = await spawnService({
       name: 'site',
       command: process.execPath,
       args: [packageBin('astro'), 'dev', '--host', host, '--port', String(ports.site)],
       cwd: REPO_ROOT,
-      env: { ...process.env, PUBLIC_API_URL: apiUrl, ASTRO_TELEMETRY_DISABLED: '1' },
+      env: { ...env, PUBLIC_API_URL: apiUrl, ASTRO_TELEMETRY_DISABLED: '1' },
       pidFile: join(dataDir, 'run', 'site.pid'),
       onLine: logs.sink('site'),
     });

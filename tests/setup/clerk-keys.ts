@@ -12,10 +12,19 @@ declare module 'vitest' {
   }
 }
 
-/** A fresh RS256 key pair per run (RSA-2048, e=65537: the only shape Clerk's jwtKey path accepts). */
-export default function setup(project: TestProject) {
+/** A fresh RS256 key pair (RSA-2048, e=65537: the only shape Clerk's jwtKey path accepts). */
+export function generateClerkKeys() {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 });
-  project.provide('clerkPublicPem', publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  project.provide('clerkPrivateJwk', { ...privateKey.export({ format: 'jwk' }), kid: `ins_test_${randomUUID()}` });
+  return {
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    privateJwk: { ...privateKey.export({ format: 'jwk' }), kid: `ins_test_${randomUUID()}` },
+  };
+}
+
+/** A key pair per run. */
+export default function setup(project: TestProject) {
+  const keys = generateClerkKeys();
+  project.provide('clerkPublicPem', keys.publicPem);
+  project.provide('clerkPrivateJwk', keys.privateJwk);
   project.provide('clerkWebhookSecret', `whsec_${randomBytes(32).toString('base64')}`);
 }

@@ -15,15 +15,21 @@ declare module 'vitest' {
 
 /** Owner and app-role URLs of a test database (`suffix` names a sibling of TEST_DATABASE_NAME). */
 export function testDatabase(suffix = '') {
+  return databaseUrls(`${localEnv().TEST_DATABASE_NAME}${suffix}`);
+}
+
+function databaseUrls(name: string) {
   const env = localEnv();
-  const name = `${env.TEST_DATABASE_NAME}${suffix}`;
   const ownerUrl = withDatabase(env.DATABASE_URL, name);
   return { name, ownerUrl, appUrl: appUrl(ownerUrl, env.APP_DATABASE_PASSWORD) };
 }
 
-async function recreate(suffix: string) {
+const recreate = (suffix: string) => recreateDatabase(testDatabase(suffix).name);
+
+/** Drops `name` on DATABASE_URL's server, creates it again and migrates it (also used by bench/ and tests/load/). */
+export async function recreateDatabase(name: string) {
   const env = localEnv();
-  const db = testDatabase(suffix);
+  const db = databaseUrls(name);
   const admin = postgres(withDatabase(env.DATABASE_URL, 'postgres'), { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`drop database if exists ${quoteIdent(db.name)} with (force)`);

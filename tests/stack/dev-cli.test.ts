@@ -6,53 +6,94 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { packageBin, REPO_ROOT } from '../../scripts/dev/paths';
 import { groupAlive } from '../../scripts/dev/process';
 import { portOpen } from '../../scripts/dev/wait';
-import { freshDataDir, HOST, portsFrom } from './support';
+import { freshDataDir, HOST, portsFrom, shellEnv } from './support';
 
 const ports = portsFrom(18410);
 const dataDir = freshDataDir();
+const started: number[] = [];
 
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(() => {
+  for (const group of started.filter(groupAlive)) process.kill(-group, 'SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** `npm run dev` without API and site (the in-process services, Postgres and Redis), on this file's ports. */
+function dev(runner: string[]) {
+  const child = spawn(process.execPath, [...runner, 'scripts/dev.ts', '--no-api', '--no-site'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...shellEnv(),
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      OTEL_EXPORTER_OTLP_ENDPOINT: '',
+      DEV_DATA_DIR: dataDir,
+      DEV_POSTGRES_PORT: String(ports.postgres),
+      DEV_REDIS_PORT: String(ports.redis),
+      UPSTASH_ENDPOINT_PORT: String(ports.upstash),
+      DEV_OTLP_PORT: String(ports.otlp),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  return { child, output: () => output, exited: once(child, 'exit') };
+}
+
+/** The process groups the running stack recorded in its run folder. */
+function recordedGroups(): number[] {
+  const dir = join(dataDir, 'run');
+  const groups = readdirSync(dir).map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { pid: number }).pid);
+  started.push(...groups);
+  return groups;
+}
+
+async function openPorts() {
+  const open = [];
+  for (const port of [ports.postgres, ports.redis, ports.upstash, ports.otlp]) {
+    if (await portOpen(HOST, port)) open.push(port);
+  }
+  return open;
+}
 
 describe('npm run dev in a terminal', () => {
   it('prints each service with its health, and Ctrl-C stops everything it started', async () => {
-    const dev = spawn(process.execPath, [packageBin('tsx'), 'scripts/dev.ts', '--no-api', '--no-site'], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: '',
-        REDIS_URL: '',
-        OTEL_EXPORTER_OTLP_ENDPOINT: '',
-        DEV_DATA_DIR: dataDir,
-        DEV_POSTGRES_PORT: String(ports.postgres),
-        DEV_REDIS_PORT: String(ports.redis),
-        UPSTASH_ENDPOINT_PORT: String(ports.upstash),
-        DEV_OTLP_PORT: String(ports.otlp),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    dev.stdout.on('data', (chunk) => (output += chunk));
-    dev.stderr.on('data', (chunk) => (output += chunk));
-    const exited = once(dev, 'exit');
-    await expect.poll(() => output, { timeout: 60_000, interval: 250 }).toMatch(/Ready\./);
+    const run = dev([packageBin('tsx')]);
+    await expect.poll(run.output, { timeout: 60_000, interval: 250 }).toMatch(/Ready\./);
 
+    const output = run.output();
     expect(output).toMatch(/^ok\s+postgres\s+postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:18410\/meatymusic\s+up/m);
     expect(output).toMatch(/^ok\s+migrations\s+\d+ applied/m);
     expect(output).toMatch(/^ok\s+upstash\s+http:\/\/127\.0\.0\.1:18412/m);
-    // Services run as their own process groups, recorded so a later run can end them after a crash.
-    const groups = readdirSync(join(dataDir, 'run')).map(
-      (file) => (JSON.parse(readFileSync(join(dataDir, 'run', file), 'utf8')) as { pid: number }).pid,
-    );
-    expect(groups.length).toBeGreaterThanOrEqual(1);
+    const groups = recordedGroups();
+    expect(groups).toHaveLength(2);
     expect(groups.every(groupAlive)).toBe(true);
 
-    dev.kill('SIGINT');
-    const [code] = await exited;
+    run.child.kill('SIGINT');
+    const [code] = await run.exited;
     expect(code).toBe(130);
     expect(groups.filter(groupAlive)).toEqual([]);
-    for (const port of [ports.postgres, ports.redis, ports.upstash, ports.otlp]) {
-      expect(await portOpen(HOST, port), `port ${port}`).toBe(false);
-    }
+    expect(await openPorts()).toEqual([]);
     expect(readdirSync(join(dataDir, 'run'))).toEqual([]);
+  });
+
+  it('after a kill -9, the next run ends what the killed one left running and starts cleanly', async () => {
+    // One process (tsx as a loader, not a wrapper), so SIGKILL hits exactly the supervisor.
+    const killed = dev(['--import', 'tsx']);
+    await expect.poll(killed.output, { timeout: 60_000, interval: 250 }).toMatch(/Ready\./);
+    const orphans = recordedGroups();
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    expect(orphans.every(groupAlive)).toBe(true);
+
+    const next = dev(['--import', 'tsx']);
+    await expect.poll(next.output, { timeout: 60_000, interval: 250 }).toMatch(/Ready\./);
+    expect(next.output()).toMatch(/ended 2 service\(s\) left running by an earlier run/);
+    expect(orphans.filter(groupAlive)).toEqual([]);
+    const groups = recordedGroups();
+    next.child.kill('SIGINT');
+    await next.exited;
+    expect(groups.filter(groupAlive)).toEqual([]);
+    expect(await openPorts()).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { REPO_ROOT } from '../../scripts/dev/paths';
 import { onPath } from '../../scripts/dev/redis';
 import { type Stack, startStack } from '../../scripts/dev/stack';
 import { localEnv } from '../../scripts/local-env';
-import { portsFrom, stackOptions, stopAndAssertNothingLeft } from './support';
+import { portsFrom, shellEnv, stackOptions, stopAndAssertNothingLeft } from './support';
 
 const run = promisify(execFile);
 const ports = portsFrom(18400);
@@ -38,7 +38,7 @@ describe('the local stack (npm run dev)', () => {
 
     const verify = await run('npm', ['run', 'verify', '--', '--stack-file', stack.targetFile], {
       cwd: REPO_ROOT,
-      env: { ...process.env, FORCE_COLOR: '0' },
+      env: shellEnv(),
     }).catch((error: { stdout: string; stderr: string }) => error);
     expect(verify.stdout, verify.stderr).toMatch(/7\/7 criteria met/);
     expect(verify.stdout.match(/ PASS /g)).toHaveLength(7);

@@ -1,6 +1,12 @@
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { REPO_ROOT } from '../../scripts/dev/paths';
 import { type Stack, startStack } from '../../scripts/dev/stack';
-import { portsFrom, stackOptions, stopAndAssertNothingLeft } from './support';
+import { portsFrom, shellEnv, stackOptions, stopAndAssertNothingLeft } from './support';
+
+const run = promisify(execFile);
 
 const options = stackOptions({
   ports: portsFrom(18420),
@@ -11,7 +17,10 @@ const options = stackOptions({
 });
 let stack: Stack | undefined;
 
-afterAll(() => stack?.stop());
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(options.dataDir, { recursive: true, force: true });
+});
 
 describe('the local stack with DATABASE_URL and without Redis', () => {
   it('says loudly that cache and rate limits are off, and the API still serves signed-in requests', async () => {
@@ -28,6 +37,19 @@ describe('the local stack with DATABASE_URL and without Redis', () => {
     const me = await fetch(`${stack.target.apiUrl}/v1/me`, { headers: { 'X-Dev-User': 'user_dev' } });
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ user: { clerk_user_id: 'user_dev' } });
+
+    // npm run verify fails (exit 1) on exactly what is missing, and passes the rest.
+    const verify = await run('npm', ['run', 'verify', '--', '--stack-file', stack.targetFile], {
+      cwd: REPO_ROOT,
+      env: shellEnv(),
+    }).then(
+      (ok) => ({ code: 0, stdout: ok.stdout }),
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toMatch(/Redis set\/get round trip\s+FAIL\s+the stack runs without Redis/);
+    expect(verify.stdout).toMatch(/site builds and serves\s+FAIL\s+the stack runs no site/);
+    expect(verify.stdout).toMatch(/5\/7 criteria met/);
 
     await stopAndAssertNothingLeft(stack);
     stack = undefined;

@@ -26,6 +26,16 @@ export function freshDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'meatymusic-stack-'));
 }
 
+/**
+ * The environment of a developer's shell: without vitest's own variables, which change how the
+ * services behave (with VITEST set, `astro dev` answers 404 for every page).
+ */
+export function shellEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST') && key !== 'NODE_ENV'),
+  ) as NodeJS.ProcessEnv;
+}
+
 /** A whole local stack as `npm run dev` would start it, in a throwaway data folder. */
 export function stackOptions(overrides: Partial<StackOptions> & { ports: StackPorts }): StackOptions {
   const env = localEnv();
@@ -40,6 +50,7 @@ export function stackOptions(overrides: Partial<StackOptions> & { ports: StackPo
     devUserId: 'user_dev',
     api: true,
     site: true,
+    env: shellEnv(),
     ...overrides,
   };
 }

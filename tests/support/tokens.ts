@@ -20,6 +20,8 @@ export type TokenOptions = {
   azp?: string | null;
   /** Sign with this key instead of the one the Worker trusts. */
   privateJwk?: JsonWebKey;
+  /** The header's key id; outside vitest (bench, load test) pass it with `privateJwk`. */
+  kid?: string;
 };
 
 /** A session token as Clerk would issue it, signed with the run's test key (RS256). */
@@ -39,7 +41,7 @@ export async function signToken(options: TokenOptions = {}) {
     ...options.claims,
   };
   let jwt = new SignJWT(payload)
-    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: inject('clerkPrivateJwk').kid })
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: options.kid ?? inject('clerkPrivateJwk').kid })
     .setSubject(options.sub ?? clerkId('user'))
     .setIssuer('https://clerk.meatymusic.test')
     .setIssuedAt(now - 1)

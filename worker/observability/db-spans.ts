@@ -120,7 +120,8 @@ function statementAttributes(text: string) {
 }
 
 // String literals (standard, E'' with backslash escapes, dollar-quoted) and numbers not inside a name.
-const LITERALS = /\bE'(?:[^'\\]|''|\\.)*'|'(?:[^']|'')*'|\$([A-Za-z_]\w*)?\$[\s\S]*?\$\1\$|(?<![\w$."])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?\b/gi;
+const LITERALS =
+  /\bE'(?:[^'\\]|''|\\.)*'|'(?:[^']|'')*'|\$([A-Za-z_]\w*)?\$[\s\S]*?\$\1\$|(?<![\w$."])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?\b/gi;
 
 /** The statement with every literal value replaced by `?`: what ran, without the data it ran on. */
 export function withoutLiterals(text: string): string {

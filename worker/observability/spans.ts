@@ -1,4 +1,12 @@
-import { type Attributes, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  context,
+  INVALID_SPAN_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import { redactText } from './redact';
 
 const tracer = trace.getTracer('meatymusic-api');
@@ -11,20 +19,24 @@ export type SpanOptions = { kind?: SpanKind; attributes?: Attributes };
  * scripts) the span is a no-op and this is a plain call.
  */
 export function inSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(
-    name,
-    { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes },
-    async (span) => {
-      try {
-        return await fn(span);
-      } catch (error) {
-        recordError(span, error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
-  );
+  let span: Span;
+  try {
+    span = tracer.startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes });
+  } catch {
+    // otel-cf-workers' tracer throws when no request of its own is active (code run outside the
+    // instrumented handler, e.g. a sub-app driven directly by a test): that code simply goes untraced.
+    return fn(trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
+  }
+  return context.with(trace.setSpan(context.active(), span), async () => {
+    try {
+      return await fn(span);
+    } catch (error) {
+      recordError(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }
 
 /** The error as an `exception` event; messages are redacted, stacks only where they are wanted. */

@@ -16,8 +16,9 @@ type Scope = { redis: RedisAccess; settings: Settings; tenant: TenantView; user:
 
 const keyOf = ({ tenant, user }: Scope) => tenantCacheKey(tenant.id, 'prefs', user.id);
 
-/** The caller's preferences document, read through the tenant's cache (CACHE_PREFERENCES_TTL_SECONDS). */
+/** The caller's preferences document, read through the tenant's cache (CACHE_PREFERENCES_TTL_SECONDS; 0 = off). */
 export function cachedPreferences(scope: Scope, load: () => Promise<VersionedPreferences>) {
+  if (scope.settings.cache.preferencesTtlSeconds === 0) return load();
   const options = { ttlSeconds: scope.settings.cache.preferencesTtlSeconds, schema: VersionedPreferencesSchema };
   return cached(scope.redis, keyOf(scope), options, load);
 }

@@ -1,0 +1,164 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { logFiles } from '../../scripts/dev/log-files';
+import { packageBin, REPO_ROOT } from '../../scripts/dev/paths';
+import { type SpawnServiceOptions, spawnService, untilReady } from '../../scripts/dev/process';
+import { httpGet, portOpen, retry } from '../../scripts/dev/wait';
+import { startThrowawayRedis } from '../../tests/support/redis-server';
+import type { Supervisor } from './supervisor';
+
+export const HOST = '127.0.0.1';
+/** Scratch space of bench and load runs (git-ignored): pid files, logs, builds, wrangler state. */
+export const WORK_DIR = join(REPO_ROOT, 'bench', 'tmp');
+
+const TAIL_LINES = 40;
+
+/**
+ * Starts the processes a run needs, each in its own process group with a pid file (a later run reaps
+ * what a killed one left), its output in `<logDir>/<name>.log`, and its stop registered with the supervisor.
+ */
+export function createServices(supervisor: Supervisor, logDir: string) {
+  const logs = logFiles(logDir, () => {});
+  supervisor.defer('logs', () => logs.close());
+  const runDir = join(WORK_DIR, 'run');
+  mkdirSync(runDir, { recursive: true });
+
+  async function start(
+    options: Omit<SpawnServiceOptions, 'pidFile' | 'onLine'>,
+    ready: () => Promise<unknown>,
+    timeoutMs = 60_000,
+  ) {
+    const tail: string[] = [];
+    const sink = logs.sink(options.name);
+    // spawnService first ends whatever a killed earlier run left under the same pid file.
+    const proc = await spawnService({
+      ...options,
+      cwd: options.cwd ?? REPO_ROOT,
+      pidFile: join(runDir, `${options.name}.pid`),
+      onLine: (line) => {
+        sink(line);
+        tail.push(line);
+        if (tail.length > TAIL_LINES) tail.shift();
+      },
+    });
+    supervisor.defer(options.name, () => proc.stop());
+    try {
+      await untilReady(proc, retry(options.name, ready, { timeoutMs }));
+    } catch (error) {
+      throw new Error(`${error instanceof Error ? error.message : error}\n${tail.join('\n')}`);
+    }
+    return proc;
+  }
+
+  /** A TypeScript entry point of this repository, run with this Node through tsx. */
+  const tsScript = (name: string, script: string, args: string[], env: Record<string, string>, port: number) =>
+    start(
+      { name, command: process.execPath, args: ['--import', 'tsx', script, ...args], env: { ...process.env, ...env } },
+      async () => {
+        if (!(await portOpen(HOST, port))) throw new Error(`nothing listens on ${port} yet`);
+      },
+      30_000,
+    );
+
+  return {
+    logFile: logs.file,
+
+    /** An empty, private redis-server behind the local Upstash-protocol endpoint (scripts/upstash-endpoint.ts). */
+    async redis(port: number, token: string) {
+      const redis = await startThrowawayRedis();
+      supervisor.defer('redis', () => redis.stop());
+      await tsScript(
+        'upstash',
+        'scripts/upstash-endpoint.ts',
+        [],
+        { UPSTASH_ENDPOINT_PORT: String(port), REDIS_URL: redis.url, UPSTASH_TOKEN: token },
+        port,
+      );
+      return { url: `http://${HOST}:${port}`, token };
+    },
+
+    /** The local OTLP/HTTP receiver the API exports its spans to, as a collector would receive them. */
+    async otlpReceiver(port: number) {
+      await tsScript('otlp', 'scripts/otlp-receiver.ts', ['--port', String(port), '--host', HOST], {}, port);
+      return `http://${HOST}:${port}`;
+    },
+
+    /** `wrangler dev` of a config (the API's by default) with vars and the Hyperdrive binding's database. */
+    async wranglerDev({
+      name,
+      config,
+      port,
+      inspectorPort,
+      databaseUrl,
+      vars,
+      readyPath = '/healthz',
+    }: {
+      name: string;
+      config?: string;
+      port: number;
+      inspectorPort: number;
+      databaseUrl: string;
+      vars: Record<string, string>;
+      readyPath?: string;
+    }) {
+      const url = `http://${HOST}:${port}`;
+      await start(
+        {
+          name,
+          command: process.execPath,
+          args: [
+            packageBin('wrangler'),
+            'dev',
+            ...(config ? ['--config', config] : []),
+            '--local',
+            '--ip',
+            HOST,
+            '--port',
+            String(port),
+            '--inspector-port',
+            String(inspectorPort),
+            '--persist-to',
+            join(WORK_DIR, 'wrangler', name),
+            '--show-interactive-dev-session=false',
+            ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
+          ],
+          env: {
+            ...process.env,
+            WRANGLER_SEND_METRICS: 'false',
+            CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: databaseUrl,
+          },
+        },
+        () => httpGet(`${url}${readyPath}`),
+        120_000,
+      );
+      return url;
+    },
+
+    /** `astro preview` of a built site. */
+    async astroPreview(port: number, outDir: string) {
+      const url = `http://${HOST}:${port}`;
+      await start(
+        {
+          name: 'site',
+          command: process.execPath,
+          args: [
+            packageBin('astro'),
+            'preview',
+            '--host',
+            HOST,
+            '--port',
+            String(port),
+            '--outDir',
+            outDir,
+            '--ignore-lock',
+          ],
+          env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
+        },
+        () => httpGet(`${url}/`),
+      );
+      return url;
+    },
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
