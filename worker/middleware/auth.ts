@@ -1,8 +1,10 @@
 import { verifyToken } from '@clerk/backend';
 import { TokenVerificationError } from '@clerk/backend/errors';
+import { SpanKind } from '@opentelemetry/api';
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { ApiError, DependencyError } from '../errors';
+import { inSpan } from '../observability/spans';
 import type { SettingsVariables } from './settings';
 
 /** Who is calling, as the verified token (or the dev bypass) says. Nothing here is from the request body. */
@@ -71,12 +73,14 @@ export function auth({ devHeader = 'X-Dev-User' }: AuthOptions = {}): Middleware
 
     let claims: Record<string, unknown>;
     try {
-      claims = await verifyToken(token, {
-        jwtKey: settings.jwtKey,
-        secretKey: settings.secretKey,
-        authorizedParties: settings.authorizedParties.length ? settings.authorizedParties : undefined,
-        clockSkewInMs: settings.clockSkewMs,
-      });
+      claims = await inSpan('auth.verify', { kind: SpanKind.INTERNAL }, () =>
+        verifyToken(token, {
+          jwtKey: settings.jwtKey,
+          secretKey: settings.secretKey,
+          authorizedParties: settings.authorizedParties.length ? settings.authorizedParties : undefined,
+          clockSkewInMs: settings.clockSkewMs,
+        }),
+      );
     } catch (error) {
       const verdict = error instanceof TokenVerificationError;
       // Without a local key, anything but a verdict on the token is the JWKS fetch failing.

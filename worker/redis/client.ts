@@ -2,6 +2,7 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Redis } from '@upstash/redis/cloudflare';
 import type { Settings } from '../config';
 import type { Logger } from '../observability/logger';
+import { inSpan } from '../observability/spans';
 
 export type RedisSettings = NonNullable<Settings['redis']>;
 
@@ -27,7 +28,6 @@ class BudgetExceeded extends Error {
   override name = 'TimeoutError';
 }
 
-const tracer = trace.getTracer('meatymusic-api/redis');
 const DISABLED: Bypassed = { bypassed: true, reason: 'disabled' };
 
 export function createRedisAccess(settings: RedisSettings | null, logger: Logger): RedisAccess {
@@ -51,11 +51,11 @@ export function createRedisAccess(settings: RedisSettings | null, logger: Logger
   return {
     enabled: settings !== null,
 
-    async run(operation, fn) {
+    async run<T>(operation: string, fn: (client: Redis) => Promise<T>): Promise<RedisResult<T>> {
       if (!settings) return DISABLED;
       if (failure) return failure;
       const request = trace.getActiveSpan();
-      return tracer.startActiveSpan(
+      return inSpan<RedisResult<T>>(
         `redis ${operation}`,
         { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'redis', 'db.operation.name': operation } },
         async (span) => {
@@ -71,8 +71,6 @@ export function createRedisAccess(settings: RedisSettings | null, logger: Logger
             request?.setAttribute('redis.degraded', true);
             logger.warn('redis bypassed: serving without it', { redis_operation: operation, reason, error: message });
             return failure;
-          } finally {
-            span.end();
           }
         },
       );
