@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { recreateDatabase } from '../tests/setup/global';
+import { spanBreakdown } from './breakdown';
 import { measureBundle, measureStartup } from './bundle';
 import { measureLatency } from './latency';
 import { apiVars } from './lib/api-vars';
@@ -40,10 +41,13 @@ const PORTS = {
   upstash: 18506,
   otlp: 18507,
   site: 18508,
+  bare: 18509,
+  bareInspector: 18510,
 } as const;
 const DATABASE = 'meatymusic_bench';
 const SITE_URL = `http://127.0.0.1:${PORTS.site}`;
 const DASHBOARD_USER = 'user_bench_dashboard';
+const BARE = 'GET /v1/preferences (uncached; no tracing, rate limit or request log)';
 
 /** Hyperdrive's binding refuses a URL without a password; a server on trust auth ignores the one we add. */
 function withPassword(url: string) {
@@ -81,9 +85,9 @@ await supervisor.run(async () => {
     pageScripts(siteDir, page),
   );
 
-  step('wrangler dev: API (cached), API (preferences cache off), floor');
+  step('wrangler dev: API (cached), API (preferences cache off), the latter without its extras, floor');
   const common = { identity, upstash, otlpEndpoint: otlp };
-  const [api, uncached, floor] = await Promise.all([
+  const [api, uncached, bare, floor] = await Promise.all([
     services.wranglerDev({
       name: 'api',
       port: PORTS.api,
@@ -98,6 +102,18 @@ await supervisor.run(async () => {
       inspectorPort: PORTS.uncachedInspector,
       databaseUrl: db.appUrl,
       vars: apiVars({ ...common, extra: { CACHE_PREFERENCES_TTL_SECONDS: '0' } }),
+    }),
+    // What bounds the uncached read: the same request without tracing, rate limiting and request logs.
+    services.wranglerDev({
+      name: 'api-bare',
+      port: PORTS.bare,
+      inspectorPort: PORTS.bareInspector,
+      databaseUrl: db.appUrl,
+      vars: apiVars({
+        ...common,
+        otlpEndpoint: null,
+        extra: { CACHE_PREFERENCES_TTL_SECONDS: '0', RATE_LIMIT_ENABLED: 'false', LOG_LEVEL: 'warn' },
+      }),
     }),
     services.wranglerDev({
       name: 'floor',
@@ -120,7 +136,7 @@ await supervisor.run(async () => {
   });
   if (!seeded.ok) throw new Error(`seeding preferences -> ${seeded.status}: ${await seeded.text()}`);
 
-  let bpm = 20;
+  let writes = 0;
   const targets = {
     floor: { url: `${floor}/?user=${caller.userId}` },
     'GET /v1/preferences (uncached)': { url: `${uncached}/v1/preferences`, headers: auth },
@@ -129,12 +145,13 @@ await supervisor.run(async () => {
       url: `${api}/v1/preferences`,
       method: 'PATCH' as const,
       headers: { ...auth, 'Content-Type': 'application/merge-patch+json' },
-      body: () => JSON.stringify({ default_bpm: (bpm = bpm >= 300 ? 20 : bpm + 1) }),
+      // A different document each time (20-300 is the field's range): every PATCH really writes.
+      body: () => JSON.stringify({ default_bpm: 20 + (writes++ % 281) }),
     },
     'GET /healthz': { url: `${api}/healthz` },
   };
   step(
-    `latency: ${settings.BENCH_ROUNDS} rounds x ${settings.BENCH_ROUND_SECONDS} s per endpoint, ${settings.BENCH_CONNECTIONS} connections`,
+    `latency under load: ${settings.BENCH_ROUNDS} rounds x ${settings.BENCH_ROUND_SECONDS} s per endpoint, ${settings.BENCH_CONNECTIONS} connections`,
   );
   const latency = await measureLatency(
     targets,
@@ -147,6 +164,35 @@ await supervisor.run(async () => {
     },
     say,
   );
+
+  step('latency unloaded: the reads again on 1 connection (no queueing: what one request costs)');
+  const {
+    floor: floorTarget,
+    'GET /v1/preferences (uncached)': uncachedRead,
+    'GET /v1/preferences (cached)': cachedRead,
+  } = targets;
+  const unloaded = await measureLatency(
+    {
+      floor: floorTarget,
+      'GET /v1/preferences (uncached)': uncachedRead,
+      'GET /v1/preferences (cached)': cachedRead,
+      [BARE]: { ...uncachedRead, url: `${bare}/v1/preferences` },
+    },
+    'floor',
+    {
+      connections: 1,
+      rounds: settings.BENCH_ROUNDS,
+      roundSeconds: settings.BENCH_ROUND_SECONDS,
+      warmupSeconds: settings.BENCH_WARMUP_SECONDS,
+    },
+    say,
+  );
+  const breakdown = otlp
+    ? {
+        uncached: await spanBreakdown(otlp, uncachedRead, settings.BENCH_ROUND_SECONDS),
+        cached: await spanBreakdown(otlp, cachedRead, settings.BENCH_ROUND_SECONDS),
+      }
+    : null;
 
   step('database round trips per tenant-scoped read and write');
   const roundTrips = await measureRoundTrips(db.appUrl, { tenantId: caller.tenantId, userId: caller.userId });
@@ -162,6 +208,8 @@ await supervisor.run(async () => {
     facts,
     settings,
     latency,
+    unloaded,
+    breakdown,
     roundTrips,
     bundle,
     startup,

@@ -114,7 +114,7 @@ export async function runLighthouse(urls: string[], signIn: { origin: string; de
       for (const id of CATEGORIES) {
         failing[id] = (categories[id]?.auditRefs ?? [])
           .filter((ref) => ref.weight > 0 && (audits[ref.id]?.score ?? 1) < 1)
-          .map((ref) => `${ref.id} (${Math.round((audits[ref.id]?.score ?? 0) * 100)})`);
+          .map((ref) => describeAudit(ref.id, audits[ref.id], audits[ELEMENTS_OF[ref.id] ?? '']));
       }
       results.push({
         url,
@@ -137,4 +137,23 @@ export async function runLighthouse(urls: string[], signIn: { origin: string; de
   } finally {
     await browser.close();
   }
+}
+
+/** Metric audits name no elements; these diagnostics (weight 0, so never "failing") do. */
+const ELEMENTS_OF: Record<string, string> = {
+  'cumulative-layout-shift': 'layout-shifts',
+  'largest-contentful-paint': 'largest-contentful-paint-element',
+};
+
+type Audit = { score: number | null; displayValue?: string; details?: object };
+
+/** `id (score): value; elements` — enough to see what to fix without opening the full report. */
+function describeAudit(id: string, audit: Audit | undefined, elements = audit): string {
+  const items = elements?.details && 'items' in elements.details ? elements.details.items : null;
+  const nodes = (Array.isArray(items) ? items : [])
+    .map((item) => (item as { node?: { selector?: string } }).node?.selector)
+    .filter((selector): selector is string => !!selector)
+    .slice(0, 3);
+  const value = audit?.displayValue ? `: ${audit.displayValue}` : '';
+  return `${id} (${Math.round((audit?.score ?? 0) * 100)})${value}${nodes.length ? ` [${nodes.join('; ')}]` : ''}`;
 }

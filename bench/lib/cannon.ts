@@ -12,7 +12,6 @@ export type Target = {
 export type Sample = {
   /** Every response's time in ms (sub-ms resolution: autocannon's own histogram keeps whole ms). */
   latencies: number[];
-  requests: number;
   seconds: number;
   statuses: Record<string, number>;
   /** Socket errors and timeouts: requests that got no response at all. */
@@ -53,14 +52,7 @@ export async function fire(target: Target, { connections, seconds }: { connectio
   });
   const statuses: Record<string, number> = {};
   for (const [code, { count = 0 }] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = count;
-  const sample: Sample = {
-    latencies,
-    requests: latencies.length,
-    seconds: result.duration,
-    statuses,
-    errors: result.errors,
-  };
-  return sample;
+  return { latencies, seconds: result.duration, statuses, errors: result.errors } satisfies Sample;
 }
 
 /** Pools rounds of one target: percentiles over every response, rate over the total time. */
@@ -68,7 +60,8 @@ export function summarise(samples: readonly Sample[]): Summary {
   const latencies = samples.flatMap((s) => s.latencies);
   const seconds = samples.reduce((n, s) => n + s.seconds, 0);
   const statuses: Record<string, number> = {};
-  for (const s of samples) for (const [code, n] of Object.entries(s.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
+  for (const s of samples)
+    for (const [code, n] of Object.entries(s.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
   const non2xx = Object.entries(statuses).reduce((n, [code, count]) => n + (code.startsWith('2') ? 0 : count), 0);
   return {
     requests: latencies.length,

@@ -20,7 +20,9 @@ export function createSupervisor(say: (line: string) => void = (line) => console
   const stopAll = () => {
     stopping ??= (async () => {
       for (const cleanup of cleanups.splice(0).reverse()) {
-        await cleanup.run().catch((error) => say(`stop ${cleanup.name}: ${error instanceof Error ? error.message : error}`));
+        await cleanup
+          .run()
+          .catch((error) => say(`stop ${cleanup.name}: ${error instanceof Error ? error.message : error}`));
       }
     })();
     return stopping;

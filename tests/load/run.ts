@@ -5,12 +5,12 @@ import { z } from 'zod';
 import { apiVars } from '../../bench/lib/api-vars';
 import { createIdentity, provisionCaller } from '../../bench/lib/identity';
 import { createServices, WORK_DIR } from '../../bench/lib/services';
-import { createSupervisor } from '../../bench/lib/supervisor';
 import { percentile, round } from '../../bench/lib/stats';
+import { createSupervisor } from '../../bench/lib/supervisor';
 import { RESULTS_DIR } from '../../bench/report';
 import { REPO_ROOT } from '../../scripts/dev/paths';
-import { clerkId } from '../support/tokens';
 import { recreateDatabase } from '../setup/global';
+import { clerkId } from '../support/tokens';
 import { checkFinalState } from './consistency';
 import { type LoadUser, runConnection, type TrafficStats } from './traffic';
 
@@ -62,7 +62,8 @@ await supervisor.run(async () => {
     }
   }
   const tenants = new Set(users.map((u) => u.tenantId));
-  if (tenants.size !== settings.LOAD_TENANTS) throw new Error(`expected ${settings.LOAD_TENANTS} tenants, got ${tenants.size}`);
+  if (tenants.size !== settings.LOAD_TENANTS)
+    throw new Error(`expected ${settings.LOAD_TENANTS} tenants, got ${tenants.size}`);
 
   console.log(
     `load: ${settings.LOAD_CONNECTIONS} connections for ${settings.LOAD_SECONDS} s (at most ${settings.LOAD_MAX_REQUESTS} requests), ${users.length} users in ${tenants.size} tenants`,
@@ -77,9 +78,7 @@ await supervisor.run(async () => {
   };
   const started = performance.now();
   const bounds = { deadline: Date.now() + settings.LOAD_SECONDS * 1000, budget: { left: settings.LOAD_MAX_REQUESTS } };
-  await Promise.all(
-    Array.from({ length: settings.LOAD_CONNECTIONS }, () => runConnection(api, users, stats, bounds)),
-  );
+  await Promise.all(Array.from({ length: settings.LOAD_CONNECTIONS }, () => runConnection(api, users, stats, bounds)));
   const seconds = (performance.now() - started) / 1000;
   const finalState = await checkFinalState(db.ownerUrl, users);
 

@@ -98,6 +98,23 @@ describe('preferences document', () => {
     expect(doc.preferences.default_bpm).toBe(winner.preferences.default_bpm);
   });
 
+  it('N parallel unconditional first PATCHes (no row yet) all succeed and lose no update', async () => {
+    const who = newUser();
+    const patches = [
+      { theme: 'dark' },
+      { locale: 'de-DE' },
+      { default_genre: 'house' },
+      { default_bpm: 124 },
+      { explicit_content: true },
+      { timezone: 'Europe/Berlin' },
+    ];
+    const results = await Promise.all(patches.map((p) => send(who, 'PATCH', p)));
+    expect(results.map((r) => r.status)).toEqual(Array(patches.length).fill(200));
+    const { doc } = await read(who);
+    expect(doc.version).toBe(patches.length);
+    expect(doc.preferences).toMatchObject(Object.assign({}, ...patches));
+  });
+
   it('N parallel unconditional PATCHes of different keys lose no update', async () => {
     const who = newUser();
     await send(who, 'PUT', { preferences: {} });

@@ -1,6 +1,6 @@
 import { Redis } from '@upstash/redis/cloudflare';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { api, jsonBody } from '../support/api';
+import { api, apiWithVars, jsonBody } from '../support/api';
 import { ownerSqlInWorker } from '../support/owner-sql';
 import { caller, clerkId } from '../support/tokens';
 
@@ -40,6 +40,22 @@ async function setThemeInDatabase(userId: string, theme: string) {
 const prefsKey = (m: Me) => `mm:t:${m.tenant.id}:prefs:${m.user.id}`;
 
 describe('preferences read-through cache', () => {
+  it('CACHE_PREFERENCES_TTL_SECONDS=0 turns it off: every read sees the database, nothing is stored', async () => {
+    const uncached = apiWithVars({ CACHE_PREFERENCES_TTL_SECONDS: '0' });
+    const who = caller({ org: { id: clerkId('org') } });
+    await writePrefs(who, 'dark');
+    const m = await me(who);
+    const read = async () => {
+      const res = await uncached('/v1/preferences', { headers: await who.headers() });
+      expect(res.status).toBe(200);
+      return (await res.json<Doc>()).preferences.theme;
+    };
+    expect(await read()).toBe('dark');
+    await setThemeInDatabase(m.user.id, 'light');
+    expect(await read()).toBe('light');
+    expect(await redis.exists(prefsKey(m))).toBe(0);
+  });
+
   it('the second read is served from Redis: the entry is there and a change behind the API is not seen', async () => {
     const who = caller({ org: { id: clerkId('org') } });
     await writePrefs(who, 'dark');

@@ -42,13 +42,15 @@ const stale = (current: number) =>
 
 /**
  * Read-modify-write under a row lock, so concurrent writers serialise: with If-Match, exactly one
- * writer per version wins and the others get 412; without it, no update is lost (each sees the last).
+ * writer per version wins and the others get 412; without it, no update is lost (each sees the last),
+ * including two first writes racing to create the row (the loser applies its change to the winner's).
  */
 export async function writePreferences(
   tx: TenantTx,
   target: { tenantId: string; userId: string },
   precondition: Precondition,
   update: (current: StoredPreferences) => unknown,
+  retried = false,
 ): Promise<VersionedPreferences> {
   const [row] = await tx
     .select({ preferences: userPreferences.preferences, version: userPreferences.version })
@@ -74,7 +76,11 @@ export async function writePreferences(
         // A concurrent first write created the row after our read: theirs won this version.
         .onConflictDoNothing({ target: userPreferences.userId })
         .returning();
-  if (!written) throw stale(1);
+  if (!written) {
+    // Unconditional writes go after whatever is there: now that the row exists, once more under its lock.
+    if (precondition.kind === 'none' && !retried) return writePreferences(tx, target, precondition, update, true);
+    throw stale(1);
+  }
   return {
     preferences: written.preferences as StoredPreferences,
     version: written.version,

@@ -57,7 +57,7 @@ export async function startStack({ appDatabaseUrl, upstash, devUserId, devOrgId 
       env: { ...env, NODE_ENV: 'production', PUBLIC_API_URL: apiUrl, SITE_URL: siteUrl, ASTRO_TELEMETRY_DISABLED: '1' },
     }).catch(failWithLogs);
 
-    const api = spawnService({
+    const api = await spawnService({
       name: 'api',
       command: process.execPath,
       args: [
@@ -94,7 +94,7 @@ export async function startStack({ appDatabaseUrl, upstash, devUserId, devOrgId 
     });
     started.push(api);
 
-    const site = spawnService({
+    const site = await spawnService({
       name: 'site',
       command: process.execPath,
       args: [
