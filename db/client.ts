@@ -25,8 +25,6 @@ export interface Database {
    * the statement and COMMIT are pipelined. fn must return the (not yet awaited) query.
    */
   readTenant<T>(tenantId: string, fn: (tx: TenantTx) => PromiseLike<T>): Promise<T>;
-  /** Starts connecting now, so the handshake overlaps other work (Redis, token checks); never throws. */
-  prewarm(): void;
   /** A round trip that needs no tenant: readiness only. */
   health(): Promise<DatabaseHealth>;
   close(): Promise<void>;
@@ -180,11 +178,6 @@ export function createDatabase(connectionString: string, options: DatabaseOption
           throw error;
         }
       }),
-    prewarm: () => {
-      // Nobody awaits this; if the database is down, end the client so the statements that follow
-      // fail at once (as 503s) instead of waiting on reconnect attempts.
-      serial(() => client`select 1`.execute()).catch(abandon);
-    },
     health: () =>
       serial(async () => {
         const started = performance.now();

@@ -5,7 +5,7 @@ import { ApiError } from './errors';
 import { auth } from './middleware/auth';
 import { correlation } from './middleware/correlation';
 import { cors } from './middleware/cors';
-import { connectEarly, database } from './middleware/database';
+import { database } from './middleware/database';
 import { rateLimit } from './middleware/rate-limit';
 import { redis } from './middleware/redis';
 import { requestLogger } from './middleware/request-logger';
@@ -52,7 +52,6 @@ app
     ),
   )
   .use('/v1/*', except(unauthenticated, auth()))
-  .use('/v1/*', except(unauthenticated, connectEarly()))
   .use('/v1/*', except(unauthenticated, tenant()))
   .use('/v1/*', except(unauthenticated, rateLimit()));
 

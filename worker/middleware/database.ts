@@ -5,7 +5,7 @@ import { DependencyError } from '../errors';
 import type { SettingsVariables } from './settings';
 
 /** What handlers get: tenant-scoped transactions and a readiness probe, never an unscoped handle. */
-export type Db = Pick<Database, 'withTenant' | 'readTenant' | 'prewarm' | 'health'>;
+export type Db = Pick<Database, 'withTenant' | 'readTenant' | 'health'>;
 export type DatabaseVariables = { db: Db };
 
 const unavailable = (error: unknown): never => {
@@ -29,7 +29,6 @@ export function database(): MiddlewareHandler<{ Variables: SettingsVariables & D
     c.set('db', {
       withTenant: (tenantId, fn) => open().withTenant(tenantId, fn).catch(unavailable),
       readTenant: (tenantId, fn) => open().readTenant(tenantId, fn).catch(unavailable),
-      prewarm: () => open().prewarm(),
       health: () => open().health().catch(unavailable),
     });
     try {
@@ -37,17 +36,5 @@ export function database(): MiddlewareHandler<{ Variables: SettingsVariables & D
     } finally {
       if (client) c.executionCtx.waitUntil(client.close().catch(() => {}));
     }
-  };
-}
-
-/**
- * Opens the request's connection as soon as the caller is authenticated, so the handshake runs while
- * Redis answers the tenant lookup and rate limit instead of after them. Never before authentication:
- * an anonymous flood must not open database connections.
- */
-export function connectEarly(): MiddlewareHandler<{ Variables: DatabaseVariables }> {
-  return async function connectEarly(c, next) {
-    c.var.db.prewarm();
-    await next();
   };
 }
