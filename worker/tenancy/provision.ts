@@ -30,7 +30,9 @@ export async function provisionMembership(
       clerkOrgId: key.clerkOrgId,
       trialEndsAt: sql`now() + make_interval(days => ${options.trialDays})`,
     })
-    .onConflictDoNothing({ target: tenants.id });
+    // No conflict target: a racing first request trips the slug or clerk_org_id index as often as
+    // the primary key, and ON CONFLICT (id) would let those surface as errors.
+    .onConflictDoNothing();
 
   const role = roleFor(key, auth);
   const email = sql`coalesce(excluded.email, ${users.email})`;
