@@ -1,6 +1,7 @@
+import type { ReactNode } from 'react';
 import { apiFor } from '../lib/session';
 import type { SiteConfig } from '../lib/site-config';
-import { ErrorState, Loading } from './StatusMessage';
+import { ErrorState, Loading, Skeleton } from './StatusMessage';
 import { useResource } from './use-resource';
 
 /** One dependency's line in /readyz; "disabled" means not configured (e.g. no Redis), which is not a failure. */
@@ -31,6 +32,54 @@ function CheckRow({ name, check }: { name: string; check: Check }) {
   );
 }
 
+/** Rows held for the checks /readyz reports today (database, redis) while it answers. */
+const EXPECTED_CHECKS = ['database', 'redis'];
+
+/** The ready layout with placeholders in it: the badge, the table's rows and the vector line keep their size. */
+function ReadinessPlaceholder() {
+  return (
+    <div aria-hidden="true">
+      <p>
+        <Skeleton width="4em" className="badge" />
+      </p>
+      <ChecksTable>
+        {EXPECTED_CHECKS.map((name) => (
+          <tr key={name}>
+            <th scope="row">
+              <Skeleton width="5em" />
+            </th>
+            <td>
+              <Skeleton width="2.5em" className="badge" />
+            </td>
+            <td>
+              <Skeleton width="3em" />
+            </td>
+          </tr>
+        ))}
+      </ChecksTable>
+      <p>
+        <Skeleton width="12em" />
+      </p>
+    </div>
+  );
+}
+
+function ChecksTable({ children }: { children: ReactNode }) {
+  return (
+    <table className="checks">
+      <caption className="visually-hidden">Dependency checks</caption>
+      <thead>
+        <tr>
+          <th scope="col">Dependency</th>
+          <th scope="col">Status</th>
+          <th scope="col">Detail</th>
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}
+
 /** The API's readiness: each dependency it needs, and whether it can serve. */
 export default function HealthPanel({ config }: { config: SiteConfig }) {
   const { state, reload } = useResource(apiFor(config).readiness);
@@ -42,7 +91,12 @@ export default function HealthPanel({ config }: { config: SiteConfig }) {
           Refresh
         </button>
       </div>
-      {state.status === 'loading' ? <Loading label="Checking the API…" /> : null}
+      {state.status === 'loading' ? (
+        <>
+          <Loading label="Checking the API…" />
+          <ReadinessPlaceholder />
+        </>
+      ) : null}
       {state.status === 'error' ? <ErrorState title="The API is unreachable." error={state.error} /> : null}
       {state.status === 'ready' ? (
         <>
@@ -51,21 +105,11 @@ export default function HealthPanel({ config }: { config: SiteConfig }) {
               {state.data.status === 'ready' ? 'Ready' : 'Unavailable'}
             </span>
           </p>
-          <table className="checks">
-            <caption className="visually-hidden">Dependency checks</caption>
-            <thead>
-              <tr>
-                <th scope="col">Dependency</th>
-                <th scope="col">Status</th>
-                <th scope="col">Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              {Object.entries(state.data.checks).map(([name, check]) => (
-                <CheckRow key={name} name={name} check={check} />
-              ))}
-            </tbody>
-          </table>
+          <ChecksTable>
+            {Object.entries(state.data.checks).map(([name, check]) => (
+              <CheckRow key={name} name={name} check={check} />
+            ))}
+          </ChecksTable>
           <p className="muted">Vector search: {state.data.features.vector}</p>
         </>
       ) : null}

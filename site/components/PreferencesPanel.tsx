@@ -3,8 +3,8 @@ import type { ApiError, Preferences, PreferencesResource } from '../lib/api';
 import { apiFor } from '../lib/session';
 import type { SiteConfig } from '../lib/site-config';
 import { toastStore } from '../lib/toasts';
-import { type Draft, fieldErrors, fromDraft, toDraft } from './preferences-draft';
-import { ErrorState, Loading, RequestId } from './StatusMessage';
+import { BLANK_DRAFT, type Draft, fieldErrors, fromDraft, toDraft } from './preferences-draft';
+import { ErrorState, Loading, RequestId, Skeleton } from './StatusMessage';
 import { asApiError, reportError, useResource } from './use-resource';
 
 const NOTIFICATIONS = [
@@ -12,6 +12,8 @@ const NOTIFICATIONS = [
   ['generation_complete', 'Tell me when a generation finishes'],
   ['product_updates', 'Product updates'],
 ] as const;
+
+const SAVED_AT: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeStyle: 'short' };
 
 /** The page follows the saved theme; "system" hands it back to the OS setting. */
 function applyTheme(theme: Preferences['theme']) {
@@ -93,6 +95,8 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
 
   const errors = problem?.kind === 'invalid' ? problem.fields : {};
   const dirty = !!draft && !!loaded && JSON.stringify(fromDraft(draft)) !== JSON.stringify(loaded.preferences);
+  // While loading, the form stands blank, inert and hidden from assistive tech, holding the loaded form's space.
+  const shown = draft ?? BLANK_DRAFT;
 
   return (
     <section className="card card-wide" aria-labelledby="preferences-heading">
@@ -100,13 +104,22 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
       {state.status === 'loading' ? <Loading label="Loading your preferences…" /> : null}
       {state.status === 'error' ? (
         <ErrorState title="Could not load your preferences." error={state.error} onRetry={reload} />
-      ) : null}
-      {loaded && draft ? (
-        <form onSubmit={save} aria-describedby="preferences-version">
+      ) : (
+        <form
+          onSubmit={save}
+          aria-describedby="preferences-version"
+          inert={!loaded}
+          aria-hidden={loaded ? undefined : true}
+        >
           <p id="preferences-version" className="muted">
-            {loaded.updated_at === null
-              ? 'Defaults: you have not saved preferences yet.'
-              : `Version ${loaded.version}, saved ${new Date(loaded.updated_at).toLocaleString()}`}
+            {/* Worded to fit one line on a phone, as its placeholder does. */}
+            {!loaded ? (
+              <Skeleton width="17em" />
+            ) : loaded.updated_at === null ? (
+              'Defaults: you have not saved yet.'
+            ) : (
+              `Version ${loaded.version}, saved ${new Date(loaded.updated_at).toLocaleString(undefined, SAVED_AT)}`
+            )}
           </p>
           {problem?.kind === 'conflict' ? (
             <div className="notice notice-error" role="alert" data-testid="conflict">
@@ -131,7 +144,7 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
             <Field id="pref-theme" label="Theme" error={errors.theme}>
               <select
                 {...described('pref-theme', errors.theme)}
-                value={draft.theme}
+                value={shown.theme}
                 onChange={(e) => update('theme', e.target.value as Draft['theme'])}
               >
                 <option value="system">Same as my system</option>
@@ -142,7 +155,7 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
             <Field id="pref-locale" label="Language and region" error={errors.locale} hint="A BCP 47 tag, e.g. en-US">
               <input
                 {...described('pref-locale', errors.locale, true)}
-                value={draft.locale}
+                value={shown.locale}
                 required
                 onChange={(e) => update('locale', e.target.value)}
               />
@@ -150,7 +163,7 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
             <Field id="pref-timezone" label="Time zone" error={errors.timezone} hint="e.g. Europe/Berlin">
               <input
                 {...described('pref-timezone', errors.timezone, true)}
-                value={draft.timezone}
+                value={shown.timezone}
                 required
                 onChange={(e) => update('timezone', e.target.value)}
               />
@@ -158,7 +171,7 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
             <Field id="pref-genre" label="Default genre" error={errors.default_genre}>
               <input
                 {...described('pref-genre', errors.default_genre)}
-                value={draft.default_genre}
+                value={shown.default_genre}
                 maxLength={64}
                 onChange={(e) => update('default_genre', e.target.value)}
               />
@@ -171,7 +184,7 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
                 min={20}
                 max={300}
                 step={1}
-                value={draft.default_bpm}
+                value={shown.default_bpm}
                 onChange={(e) => update('default_bpm', e.target.value)}
               />
             </Field>
@@ -180,7 +193,7 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
             <input
               type="checkbox"
               id="pref-explicit"
-              checked={draft.explicit_content}
+              checked={shown.explicit_content}
               onChange={(e) => update('explicit_content', e.target.checked)}
             />
             <label htmlFor="pref-explicit">Allow explicit lyrics</label>
@@ -192,8 +205,8 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
                 <input
                   type="checkbox"
                   id={`pref-notify-${key}`}
-                  checked={draft.notifications[key]}
-                  onChange={(e) => update('notifications', { ...draft.notifications, [key]: e.target.checked })}
+                  checked={shown.notifications[key]}
+                  onChange={(e) => update('notifications', { ...shown.notifications, [key]: e.target.checked })}
                 />
                 <label htmlFor={`pref-notify-${key}`}>{label}</label>
               </div>
@@ -208,7 +221,7 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
             </button>
           </div>
         </form>
-      ) : null}
+      )}
     </section>
   );
 }

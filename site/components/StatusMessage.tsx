@@ -1,10 +1,23 @@
 import type { ApiError } from '../lib/api';
 
+/** Tells assistive tech that a panel is loading; sighted users see the panel's placeholders instead. */
 export function Loading({ label }: { label: string }) {
   return (
-    <p className="muted" role="status" aria-live="polite">
+    <p className="visually-hidden" role="status" aria-live="polite">
       {label}
     </p>
+  );
+}
+
+/**
+ * A grey bar where text is on its way. Its no-break space gives it the height of a line of the
+ * surrounding text (or of a badge, with `className="badge"`), so the text takes its place without a shift.
+ */
+export function Skeleton({ width, className }: { width: string; className?: string }) {
+  return (
+    <span className={className ? `skeleton ${className}` : 'skeleton'} style={{ width }} aria-hidden="true">
+      {'\u00a0'}
+    </span>
   );
 }
 

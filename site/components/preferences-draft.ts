@@ -3,6 +3,17 @@ import type { Preferences } from '../lib/api';
 /** The form's view of the preferences: inputs hold strings, so empty means "no default" (null). */
 export type Draft = Omit<Preferences, 'default_genre' | 'default_bpm'> & { default_genre: string; default_bpm: string };
 
+/** What the form shows while the saved preferences load: nothing filled in, nothing checked. */
+export const BLANK_DRAFT: Draft = {
+  theme: 'system',
+  locale: '',
+  timezone: '',
+  default_genre: '',
+  default_bpm: '',
+  explicit_content: false,
+  notifications: { email: false, generation_complete: false, product_updates: false },
+};
+
 export function toDraft(p: Preferences): Draft {
   return {
     ...p,

@@ -13,11 +13,18 @@ describe('account island', () => {
   });
   afterEach(() => api.close());
 
-  it('shows loading, then the signed-in user, their tenant and the trial', async () => {
+  it('holds the rows while loading, then shows the signed-in user, their tenant and the trial', async () => {
     render(<AccountPanel config={signedInConfig(api)} />);
     expect(screen.getByRole('status').textContent).toMatch(/Loading your account/);
-    const account = await screen.findByTestId('account');
-    expect(within(account).getByText('Ada Lovelace')).toBeTruthy();
+    // The labels and value-sized placeholders keep the card's size; only the status is announced.
+    const account = screen.getByTestId('account');
+    expect(account.getAttribute('aria-hidden')).toBe('true');
+    expect(account.querySelectorAll('dd .skeleton')).toHaveLength(6);
+
+    expect(await within(account).findByText('Ada Lovelace')).toBeTruthy();
+    expect(account.getAttribute('aria-hidden')).toBeNull();
+    expect(account.querySelectorAll('dd')).toHaveLength(6);
+    expect(screen.queryByRole('status')).toBeNull();
     expect(within(account).getByText('ada@example.test')).toBeTruthy();
     expect(screen.getByTestId('tenant-name').textContent).toBe('Analytical Engines');
     expect(screen.getByTestId('trial').textContent).toBe('Trial: 9 days left');

@@ -12,9 +12,15 @@ describe('API health island', () => {
   });
   afterEach(() => api.close());
 
-  it('shows each dependency when the API is ready', async () => {
-    render(<HealthPanel config={signedInConfig(api)} />);
+  it('holds a row per dependency while checking, then shows each one when the API is ready', async () => {
+    const { container } = render(<HealthPanel config={signedInConfig(api)} />);
+    expect(screen.getByRole('status').textContent).toMatch(/Checking the API/);
+    // Placeholders for the two checks /readyz reports keep the card's size, hidden from assistive tech.
+    expect(container.querySelectorAll('[aria-hidden="true"] tbody tr')).toHaveLength(2);
+    expect(screen.queryByRole('table')).toBeNull();
+
     expect((await screen.findByTestId('readiness')).textContent).toBe('Ready');
+    expect(container.querySelector('.skeleton')).toBeNull();
     const rows = within(screen.getByRole('table')).getAllByRole('row');
     expect(rows.map((r) => r.textContent)).toEqual(['DependencyStatusDetail', 'databaseUp3 ms', 'redisUp1 ms']);
     expect(screen.getByText('Vector search: unavailable')).toBeTruthy();

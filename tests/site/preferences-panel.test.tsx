@@ -25,9 +25,19 @@ describe('preferences island', () => {
     return screen.findByRole('button', { name: 'Save preferences' });
   }
 
-  it('loads the stored preferences into the form, with nothing to save yet', async () => {
+  it('holds a blank, inert form while loading, then fills it in, with nothing to save yet', async () => {
     api.state.preferences = { ...defaultPreferences(), default_genre: 'synthwave', default_bpm: 100 };
-    const saveButton = await renderPanel();
+    const loaded = renderPanel();
+    // The form keeps its size while loading, but cannot be used or reached; the status is announced.
+    expect(screen.getByRole('status').textContent).toMatch(/Loading your preferences/);
+    const form = document.querySelector('form')!;
+    expect(form.hasAttribute('inert')).toBe(true);
+    expect(form.getAttribute('aria-hidden')).toBe('true');
+    expect(field('Default genre').value).toBe('');
+
+    const saveButton = await loaded;
+    expect(form.hasAttribute('inert')).toBe(false);
+    expect(screen.queryByRole('status')).toBeNull();
     expect(field('Default genre').value).toBe('synthwave');
     expect(field('Default tempo (BPM)').value).toBe('100');
     expect(field('Time zone').value).toBe('UTC');
@@ -118,6 +128,6 @@ describe('preferences island', () => {
       body: { preferences: defaultPreferences(), version: 0, updated_at: null },
     });
     fireEvent.click(within(alert).getByRole('button', { name: 'Try again' }));
-    expect(await screen.findByText('Defaults: you have not saved preferences yet.')).toBeTruthy();
+    expect(await screen.findByText('Defaults: you have not saved yet.')).toBeTruthy();
   });
 });
