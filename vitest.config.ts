@@ -1,6 +1,33 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+type Inject = Parameters<Extract<Parameters<typeof cloudflareTest>[0], (...args: never[]) => unknown>>[0]['inject'];
+
+/** A project whose tests run inside workerd against the real Worker, its Hyperdrive on `database`. */
+function workerProject(
+  name: string,
+  database: 'appDatabaseUrl' | 'corpusAppDatabaseUrl',
+  bindings: (inject: Inject) => Record<string, string>,
+): TestProjectInlineConfiguration {
+  return {
+    plugins: [
+      cloudflareTest(({ inject }) => ({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          hyperdrives: { HYPERDRIVE: inject(database) },
+          bindings: {
+            CLERK_JWT_KEY: inject('clerkPublicPem'),
+            CLERK_AUTHORIZED_PARTIES: 'http://localhost:4321',
+            CLERK_WEBHOOK_SECRET: inject('clerkWebhookSecret'),
+            ...bindings(inject),
+          },
+        },
+      })),
+    ],
+    test: { name, include: [`tests/${name}/**/*.test.ts`] },
+  };
+}
 
 export default defineConfig({
   test: {
@@ -27,42 +54,13 @@ export default defineConfig({
         },
         test: { name: 'contract', include: ['tests/contract/**/*.test.ts'], environment: 'node' },
       },
-      {
-        plugins: [
-          cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              hyperdrives: { HYPERDRIVE: inject('appDatabaseUrl') },
-              bindings: {
-                CLERK_JWT_KEY: inject('clerkPublicPem'),
-                CLERK_AUTHORIZED_PARTIES: 'http://localhost:4321',
-                CLERK_WEBHOOK_SECRET: inject('clerkWebhookSecret'),
-                UPSTASH_REDIS_REST_URL: inject('upstashUrl'),
-                UPSTASH_REDIS_REST_TOKEN: inject('upstashToken'),
-              },
-            },
-          })),
-        ],
-        test: { name: 'worker', include: ['tests/worker/**/*.test.ts'] },
-      },
-      {
-        plugins: [
-          cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              hyperdrives: { HYPERDRIVE: inject('corpusAppDatabaseUrl') },
-              bindings: {
-                CLERK_JWT_KEY: inject('clerkPublicPem'),
-                CLERK_AUTHORIZED_PARTIES: 'http://localhost:4321',
-                CLERK_WEBHOOK_SECRET: inject('clerkWebhookSecret'),
-                // One caller sends hundreds of requests: limits would turn the corpus into 429s.
-                RATE_LIMIT_ENABLED: 'false',
-              },
-            },
-          })),
-        ],
-        test: { name: 'corpus', include: ['tests/corpus/**/*.test.ts'] },
-      },
+      workerProject('worker', 'appDatabaseUrl', (inject) => ({
+        UPSTASH_REDIS_REST_URL: inject('upstashUrl'),
+        UPSTASH_REDIS_REST_TOKEN: inject('upstashToken'),
+      })),
+      // Its own database, so "nothing changed" holds over every row. One caller sends hundreds of
+      // requests: limits would turn the corpus into 429s.
+      workerProject('corpus', 'corpusAppDatabaseUrl', () => ({ RATE_LIMIT_ENABLED: 'false' })),
       {
         plugins: [react()],
         test: {
