@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { astroPreview, wranglerDev } from '../../scripts/dev/commands';
 import { logFiles } from '../../scripts/dev/log-files';
-import { packageBin, REPO_ROOT } from '../../scripts/dev/paths';
+import { REPO_ROOT } from '../../scripts/dev/paths';
 import { type SpawnServiceOptions, spawnService, untilReady } from '../../scripts/dev/process';
 import { httpGet, portOpen, retry } from '../../scripts/dev/wait';
 import { startThrowawayRedis } from '../../tests/support/redis-server';
@@ -105,28 +106,15 @@ export function createServices(supervisor: Supervisor, logDir: string) {
       await start(
         {
           name,
-          command: process.execPath,
-          args: [
-            packageBin('wrangler'),
-            'dev',
-            ...(config ? ['--config', config] : []),
-            '--local',
-            '--ip',
-            HOST,
-            '--port',
-            String(port),
-            '--inspector-port',
-            String(inspectorPort),
-            '--persist-to',
-            join(WORK_DIR, 'wrangler', name),
-            '--show-interactive-dev-session=false',
-            ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
-          ],
-          env: {
-            ...process.env,
-            WRANGLER_SEND_METRICS: 'false',
-            CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: databaseUrl,
-          },
+          ...wranglerDev({
+            host: HOST,
+            port,
+            inspectorPort,
+            persistTo: join(WORK_DIR, 'wrangler', name),
+            vars,
+            databaseUrl,
+            config,
+          }),
         },
         () => httpGet(`${url}${readyPath}`),
         120_000,
@@ -137,25 +125,7 @@ export function createServices(supervisor: Supervisor, logDir: string) {
     /** `astro preview` of a built site. */
     async astroPreview(port: number, outDir: string) {
       const url = `http://${HOST}:${port}`;
-      await start(
-        {
-          name: 'site',
-          command: process.execPath,
-          args: [
-            packageBin('astro'),
-            'preview',
-            '--host',
-            HOST,
-            '--port',
-            String(port),
-            '--outDir',
-            outDir,
-            '--ignore-lock',
-          ],
-          env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
-        },
-        () => httpGet(`${url}/`),
-      );
+      await start({ name: 'site', ...astroPreview({ host: HOST, port, outDir }) }, () => httpGet(`${url}/`));
       return url;
     },
   };

@@ -4,6 +4,7 @@ import { ensureDatabase, migrateDatabase } from '../../db/migrate';
 import { appUrl, databaseName, withDatabase } from '../local-env';
 import { startOtlpReceiver } from '../otlp-receiver';
 import { startUpstashEndpoint } from '../upstash-endpoint';
+import { wranglerDev } from './commands';
 import { logFiles } from './log-files';
 import { packageBin, REPO_ROOT } from './paths';
 import { startLocalPostgres } from './postgres';
@@ -246,28 +247,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const proc = await spawnService({
       name: 'api',
-      command: process.execPath,
-      args: [
-        packageBin('wrangler'),
-        'dev',
-        '--local',
-        '--ip',
+      ...wranglerDev({
         host,
-        '--port',
-        String(ports.api),
-        '--inspector-port',
-        String(ports.inspector),
-        '--persist-to',
-        join(dataDir, 'wrangler'),
-        '--show-interactive-dev-session=false',
-        ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
-      ],
-      cwd: REPO_ROOT,
-      env: {
-        ...env,
-        WRANGLER_SEND_METRICS: 'false',
-        CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: appUrl(ownerUrl, options.appDatabasePassword),
-      },
+        port: ports.api,
+        inspectorPort: ports.inspector,
+        persistTo: join(dataDir, 'wrangler'),
+        vars,
+        databaseUrl: appUrl(ownerUrl, options.appDatabasePassword),
+        env,
+      }),
       pidFile: join(dataDir, 'run', 'api.pid'),
       onLine: logs.sink('api'),
     });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import { packageBin, REPO_ROOT } from '../../../scripts/dev/paths';
+import { wranglerDev } from '../../../scripts/dev/commands';
 import { spawnService, untilReady } from '../../../scripts/dev/process';
 import { httpGet, retry } from '../../../scripts/dev/wait';
 
@@ -33,28 +33,14 @@ export async function startApi({ port, inspectorPort, appDatabaseUrl, vars }: St
   const lines: string[] = [];
   const proc = await spawnService({
     name: 'api',
-    command: process.execPath,
-    args: [
-      packageBin('wrangler'),
-      'dev',
-      '--local',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--inspector-port',
-      String(inspectorPort),
-      '--persist-to',
-      join(work, 'state'),
-      '--show-interactive-dev-session=false',
-      ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
-    ],
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      WRANGLER_SEND_METRICS: 'false',
-      CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: appDatabaseUrl,
-    },
+    ...wranglerDev({
+      host: '127.0.0.1',
+      port,
+      inspectorPort,
+      persistTo: join(work, 'state'),
+      vars,
+      databaseUrl: appDatabaseUrl,
+    }),
     pidFile: join(work, 'api.pid'),
     onLine: (line) => lines.push(line),
   });
