@@ -82,7 +82,8 @@ export default defineConfig({
         },
       },
       {
-        // Starts its own wrangler dev and astro preview (ports 18300-18302) and drives Debian's Chromium.
+        // Starts its own wrangler dev (API) and wrangler pages dev (the built site, with its _headers), on
+        // ports 18300-18303 or from E2E_PORT_BASE, and drives Debian's Chromium.
         test: {
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],

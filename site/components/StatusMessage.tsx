@@ -10,12 +10,19 @@ export function Loading({ label }: { label: string }) {
 }
 
 /**
+ * The widths a placeholder can take. global.css sizes each one (`.skeleton[data-width="…"]`): a width in
+ * a `style` attribute would be refused by the site's Content-Security-Policy (styles only by hash).
+ */
+export const SKELETON_WIDTHS = ['2.5em', '3em', '4em', '5em', '6em', '7em', '8em', '10em', '12em', '17em'] as const;
+export type SkeletonWidth = (typeof SKELETON_WIDTHS)[number];
+
+/**
  * A grey bar where text is on its way. Its no-break space gives it the height of a line of the
  * surrounding text (or of a badge, with `className="badge"`), so the text takes its place without a shift.
  */
-export function Skeleton({ width, className }: { width: string; className?: string }) {
+export function Skeleton({ width, className }: { width: SkeletonWidth; className?: string }) {
   return (
-    <span className={className ? `skeleton ${className}` : 'skeleton'} style={{ width }} aria-hidden="true">
+    <span className={className ? `skeleton ${className}` : 'skeleton'} data-width={width} aria-hidden="true">
       {'\u00a0'}
     </span>
   );

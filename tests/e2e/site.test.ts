@@ -6,12 +6,16 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Me } from '../../site/lib/api';
 import {
   ARTIFACTS,
+  afterNextPaint,
   axeViolations,
   launchChromium,
+  layoutShifts,
   recordScripts,
   type ScriptTransfer,
   screenshot,
+  watchCsp,
 } from './support/browser';
+import { expectSecurityHeaders, expectSitePolicy, metaPolicy } from './support/security-headers';
 import { type E2eStack, startStack } from './support/stack';
 
 // Fresh ids per run: Redis (shared by every run on this machine) caches memberships by tenant and user,
@@ -27,6 +31,8 @@ describe('site in a real browser against the real API', () => {
   const shipped: Record<string, { files: ScriptTransfer[]; raw: number; gzip: number }> = {};
   const shots: string[] = [];
   const pageErrors: string[] = [];
+  /** Every Content-Security-Policy violation in any page of any test (bar the one that provokes one). */
+  const cspViolations: string[] = [];
 
   beforeAll(async () => {
     stack = await startStack({
@@ -44,6 +50,12 @@ describe('site in a real browser against the real API', () => {
     await owner?.end();
     await stack?.stop();
   });
+
+  async function newContext(options: Parameters<Browser['newContext']>[0] = {}) {
+    const context = await browser.newContext(options);
+    await watchCsp(context, cspViolations);
+    return context;
+  }
 
   async function newPage(context: BrowserContext): Promise<Page> {
     const page = await context.newPage();
@@ -63,7 +75,7 @@ describe('site in a real browser against the real API', () => {
 
   /** A browser profile already signed in through the development sign-in page's storage. */
   async function signedInContext(options: Parameters<Browser['newContext']>[0] = {}) {
-    const context = await browser.newContext(options);
+    const context = await newContext(options);
     await context.addInitScript((id) => localStorage.setItem('meatymusic.dev-user', id), DEV_USER);
     return context;
   }
@@ -81,7 +93,7 @@ describe('site in a real browser against the real API', () => {
   }
 
   it('home: the product, a call to action and good metadata, with no JavaScript at all', async () => {
-    const context = await browser.newContext();
+    const context = await newContext();
     const page = await newPage(context);
     const scripts = recordScripts(page);
     const response = await page.goto(`${stack.siteUrl}/`);
@@ -105,7 +117,7 @@ describe('site in a real browser against the real API', () => {
   });
 
   it('home: accessible in dark mode and on a phone-sized screen', async () => {
-    const context = await browser.newContext({ colorScheme: 'dark', viewport: { width: 390, height: 844 } });
+    const context = await newContext({ colorScheme: 'dark', viewport: { width: 390, height: 844 } });
     const page = await newPage(context);
     await page.goto(`${stack.siteUrl}/`);
     const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
@@ -115,11 +127,60 @@ describe('site in a real browser against the real API', () => {
     await context.close();
   });
 
-  it('dashboard: a signed-out visitor is sent to sign in, then sees their user and tenant from the API', async () => {
+  it('every page is served with the security headers, its header policy being its <meta> policy plus frame-ancestors', async () => {
+    const metas: string[] = [];
+    for (const path of ['/', '/dashboard/', '/sign-in/']) {
+      const res = await fetch(`${stack.siteUrl}${path}`);
+      expect(res.status, path).toBe(200);
+      const meta = metaPolicy(await res.text()) ?? '';
+      expectSitePolicy(meta, { apiOrigin: stack.apiUrl });
+      expectSecurityHeaders(res.headers, meta);
+      metas.push(meta);
+    }
+    // Redirects and files carry them too (one policy for the whole site).
+    for (const path of ['/dashboard', '/favicon.svg', '/robots.txt']) {
+      const res = await fetch(`${stack.siteUrl}${path}`, { redirect: 'manual' });
+      expect(res.status, path).toBe(path === '/dashboard' ? 308 : 200);
+      expectSecurityHeaders(res.headers, metas[0] ?? '');
+    }
+  });
+
+  it('an injected inline script does not run, and the refusal is seen', async () => {
+    // Its own watcher: this is the one violation provoked on purpose, proving that violations are caught.
     const context = await browser.newContext();
+    const seen = await watchCsp(context);
+    const page = await context.newPage();
+    await page.goto(`${stack.siteUrl}/`);
+    const ran = await page.evaluate(async () => {
+      const script = document.createElement('script');
+      script.textContent = 'window.injected = true';
+      document.body.appendChild(script);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return (window as { injected?: boolean }).injected === true;
+    });
+    expect(ran).toBe(false);
+    await expect.poll(() => seen.some((v) => /script-src-elem blocked inline/.test(v))).toBe(true);
+    await context.close();
+  });
+
+  it('no other page can frame the site', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const refusals: string[] = [];
+    page.on('console', (message) => refusals.push(message.text()));
+    await page.setContent(`<iframe title="framed" src="${stack.siteUrl}/"></iframe>`);
+    await expect.poll(() => refusals.some((text) => /frame-ancestors 'none'|X-Frame-Options/.test(text))).toBe(true);
+    const framed = page.frames().find((frame) => frame !== page.mainFrame());
+    expect(await framed?.evaluate(() => document.title).catch(() => null)).not.toMatch(/MeatyMusic/);
+    await context.close();
+  });
+
+  it('dashboard: a signed-out visitor is sent to sign in, then sees their user and tenant from the API', async () => {
+    const context = await newContext();
     const page = await newPage(context);
     await page.goto(`${stack.siteUrl}/dashboard`);
-    await page.waitForURL(/\/sign-in\?redirect_url=/);
+    // Cloudflare serves /sign-in/index.html at /sign-in/ (and redirects /sign-in there).
+    await page.waitForURL(/\/sign-in\/?\?redirect_url=/);
     shots.push(await screenshot(page, 'sign-in'));
     expect(await axeViolations(page)).toEqual([]);
     await page.getByLabel('User id').fill(DEV_USER);
@@ -207,6 +268,45 @@ describe('site in a real browser against the real API', () => {
     await context.close();
   });
 
+  for (const viewport of [
+    { width: 412, height: 823 },
+    { width: 1280, height: 800 },
+  ]) {
+    it(`dashboard: no layout shift when the API's answers replace the loading state (${viewport.width}x${viewport.height})`, async () => {
+      const context = await signedInContext({ viewport });
+      const page = await newPage(context);
+      // The API's answers wait until the loading state has painted, however fast the API is.
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const held: string[] = [];
+      await page.route(`${stack.apiUrl}/**`, async (route) => {
+        if (route.request().method() !== 'OPTIONS') held.push(new URL(route.request().url()).pathname);
+        await gate;
+        await route.continue();
+      });
+      await page.goto(`${stack.siteUrl}/dashboard`);
+      await expect.poll(() => [...held].sort()).toEqual(['/readyz', '/v1/me', '/v1/preferences']);
+      expect(await page.locator('.skeleton').count()).toBeGreaterThan(0);
+      await afterNextPaint(page);
+      shots.push(await screenshot(page, `dashboard-loading-${viewport.width}`));
+
+      const releasedAt = await page.evaluate(() => performance.now());
+      release();
+      await page.getByTestId('readiness').waitFor();
+      await page.getByTestId('tenant-name').waitFor();
+      await page.locator('form:not([inert])').waitFor();
+      await afterNextPaint(page);
+      // Every shift since navigation counts, also while the HTML is parsed and hydrated: a card once moved
+      // when the last card of the grid arrived and changed its column count (CPU-starved runs showed it).
+      const shifts = await layoutShifts(page);
+      const total = shifts.reduce((sum, shift) => sum + shift.value, 0);
+      expect(total, JSON.stringify({ releasedAt, shifts })).toBe(0);
+      await context.close();
+    });
+  }
+
   it('dashboard: with the API down, each panel shows an error state, not a blank page', async () => {
     await stack.stopApi();
     const context = await signedInContext();
@@ -226,6 +326,10 @@ describe('site in a real browser against the real API', () => {
 
   it('raised no uncaught errors in any page', () => {
     expect(pageErrors).toEqual([]);
+  });
+
+  it('raised no Content-Security-Policy violation in any page (home, sign-in, dashboard loading, saving, conflict, API down)', () => {
+    expect(cspViolations).toEqual([]);
   });
 
   it('reports the JavaScript each page ships, within budget', () => {

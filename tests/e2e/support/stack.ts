@@ -1,16 +1,17 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { z } from 'zod';
 import { packageBin, REPO_ROOT } from '../../../scripts/dev/paths';
 import { type ServiceProcess, spawnService, untilReady } from '../../../scripts/dev/process';
 import { httpGet, retry } from '../../../scripts/dev/wait';
+import { buildSite } from './build-site';
 
-/** This suite's ports (the site helper's range), so it can run beside other stacks on the machine. */
-export const PORTS = { site: 18300, api: 18301, inspector: 18302 } as const;
+/** This suite's ports, from E2E_PORT_BASE (default 18300) on, so it can run beside other stacks on the machine. */
+const base = z.coerce.number().int().min(1024).max(65_000).default(18300).parse(process.env.E2E_PORT_BASE);
+export const PORTS = { site: base, api: base + 1, apiInspector: base + 2, siteInspector: base + 3 } as const;
 const HOST = '127.0.0.1';
-const SITE_OUT_DIR = 'dist/e2e-site';
+const SITE_OUT_DIR = join(REPO_ROOT, 'dist', 'e2e-site');
 
 export type StackOptions = {
   /** The Worker's connection (the non-owner app role) to a migrated database. */
@@ -30,7 +31,8 @@ export interface E2eStack {
 
 /**
  * The real thing end to end: `wrangler dev` (workerd) against Postgres and Redis, and the site built
- * for that API and served by `astro preview`. Output of both goes to `log` for when a test fails.
+ * for that API and served as Cloudflare serves it in production, by `wrangler pages dev` (the build's
+ * `_headers` applied, `/dashboard` redirected to `/dashboard/`). Output of both goes to `log` for when a test fails.
  */
 export async function startStack({ appDatabaseUrl, upstash, devUserId, devOrgId }: StackOptions): Promise<E2eStack> {
   const apiUrl = `http://${HOST}:${PORTS.api}`;
@@ -49,13 +51,8 @@ export async function startStack({ appDatabaseUrl, upstash, devUserId, devOrgId 
   };
 
   try {
-    const { PUBLIC_CLERK_PUBLISHABLE_KEY: _clerk, ...env } = process.env;
-    await promisify(execFile)(process.execPath, [packageBin('astro'), 'build', '--outDir', SITE_OUT_DIR], {
-      cwd: REPO_ROOT,
-      // No Clerk key: the dashboard signs in through the API's development bypass.
-      // NODE_ENV: vitest sets "test", which would bundle React's development build.
-      env: { ...env, NODE_ENV: 'production', PUBLIC_API_URL: apiUrl, SITE_URL: siteUrl, ASTRO_TELEMETRY_DISABLED: '1' },
-    }).catch(failWithLogs);
+    // No Clerk key: the dashboard signs in through the API's development bypass.
+    await buildSite({ outDir: SITE_OUT_DIR, apiUrl, siteUrl }).catch(failWithLogs);
 
     const api = await spawnService({
       name: 'api',
@@ -69,7 +66,7 @@ export async function startStack({ appDatabaseUrl, upstash, devUserId, devOrgId 
         '--port',
         String(PORTS.api),
         '--inspector-port',
-        String(PORTS.inspector),
+        String(PORTS.apiInspector),
         '--persist-to',
         join(work, 'wrangler'),
         '--show-interactive-dev-session=false',
@@ -98,18 +95,22 @@ export async function startStack({ appDatabaseUrl, upstash, devUserId, devOrgId 
       name: 'site',
       command: process.execPath,
       args: [
-        packageBin('astro'),
-        'preview',
-        '--host',
+        packageBin('wrangler'),
+        'pages',
+        'dev',
+        SITE_OUT_DIR,
+        '--ip',
         HOST,
         '--port',
         String(PORTS.site),
-        '--outDir',
-        SITE_OUT_DIR,
-        '--ignore-lock',
+        '--inspector-port',
+        String(PORTS.siteInspector),
+        '--persist-to',
+        join(work, 'pages'),
+        '--show-interactive-dev-session=false',
       ],
       cwd: REPO_ROOT,
-      env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
       pidFile: join(work, 'site.pid'),
       onLine: sink('site'),
     });
