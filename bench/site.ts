@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import lighthouse from 'lighthouse';
 import puppeteer from 'puppeteer-core';
+import { CHROMIUM } from '../scripts/dev/chromium';
 import { packageBin, REPO_ROOT } from '../scripts/dev/paths';
 
 /** Builds the site as `npm run build:site` does, for an API at `apiUrl`, into `outDir`. */
@@ -82,18 +83,7 @@ const CATEGORIES = ['performance', 'accessibility', 'best-practices', 'seo'] as 
  * localStorage), and Lighthouse is told to keep storage, so `/dashboard` is measured signed in.
  */
 export async function runLighthouse(urls: string[], signIn: { origin: string; devUserId: string }) {
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  const browser = await puppeteer.launch({ ...CHROMIUM, headless: true });
   try {
     const page = await browser.newPage();
     await page.goto(`${signIn.origin}/`);

@@ -3,24 +3,12 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { CHROMIUM } from '../../../scripts/dev/chromium';
 import { REPO_ROOT } from '../../../scripts/dev/paths';
 
 /** Debian's Chromium: Playwright's own browser builds are never downloaded here. */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-quic',
-      '--disable-sync',
-    ],
-  });
+  return chromium.launch({ ...CHROMIUM, headless: true });
 }
 
 export const ARTIFACTS = join(REPO_ROOT, 'tests', 'artifacts', 'e2e');

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { wranglerDev } from '../../../scripts/dev/commands';
 import { packageBin, REPO_ROOT } from '../../../scripts/dev/paths';
 import { type ServiceProcess, spawnService, untilReady } from '../../../scripts/dev/process';
 import { httpGet, retry } from '../../../scripts/dev/wait';
@@ -56,21 +57,12 @@ export async function startStack({ appDatabaseUrl, upstash, devUserId, devOrgId 
 
     const api = await spawnService({
       name: 'api',
-      command: process.execPath,
-      args: [
-        packageBin('wrangler'),
-        'dev',
-        '--local',
-        '--ip',
-        HOST,
-        '--port',
-        String(PORTS.api),
-        '--inspector-port',
-        String(PORTS.apiInspector),
-        '--persist-to',
-        join(work, 'wrangler'),
-        '--show-interactive-dev-session=false',
-        ...Object.entries({
+      ...wranglerDev({
+        host: HOST,
+        port: PORTS.api,
+        inspectorPort: PORTS.apiInspector,
+        persistTo: join(work, 'wrangler'),
+        vars: {
           ENVIRONMENT: 'development',
           DEV_AUTH_BYPASS: 'true',
           DEV_USER_ID: devUserId,
@@ -78,14 +70,9 @@ export async function startStack({ appDatabaseUrl, upstash, devUserId, devOrgId 
           CORS_ORIGINS: siteUrl,
           UPSTASH_REDIS_REST_URL: upstash.url,
           UPSTASH_REDIS_REST_TOKEN: upstash.token,
-        }).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
-      ],
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        WRANGLER_SEND_METRICS: 'false',
-        CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: appDatabaseUrl,
-      },
+        },
+        databaseUrl: appDatabaseUrl,
+      }),
       pidFile: join(work, 'api.pid'),
       onLine: sink('api'),
     });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Me, Preferences, Readiness } from '../../../site/lib/api';
+import { DEFAULT_PREFERENCES } from '../../../worker/preferences/schema';
 
 /**
  * A small HTTP server that speaks the API's contract (docs in the site brief: /readyz, /v1/me,
@@ -11,15 +12,8 @@ import type { Me, Preferences, Readiness } from '../../../site/lib/api';
 export type Recorded = { method: string; path: string; headers: IncomingHttpHeaders; body: unknown };
 type Reply = { status: number; body: unknown; headers?: Record<string, string> };
 
-export const defaultPreferences = (): Preferences => ({
-  theme: 'system',
-  locale: 'en-US',
-  timezone: 'UTC',
-  default_genre: null,
-  default_bpm: null,
-  explicit_content: false,
-  notifications: { email: true, generation_complete: true, product_updates: false },
-});
+/** The API's own defaults, so the fake cannot drift from the contract. */
+export const defaultPreferences = (): Preferences => structuredClone(DEFAULT_PREFERENCES);
 
 export const sampleMe = (): Me => ({
   user: { id: 'u-1', clerk_user_id: 'user_test', email: 'ada@example.test', name: 'Ada Lovelace', role: 'admin' },
