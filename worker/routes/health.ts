@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../types';
 
+type Vector = 'available' | 'unavailable' | 'unknown';
+
 type Check = { status: 'up' | 'down' | 'disabled'; latency_ms?: number; reason?: string };
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -24,17 +26,18 @@ export const health = new Hono<AppEnv>()
   // Liveness: touches no dependency, so a database outage never gets the Worker restarted.
   .get('/healthz', (c) => c.json({ status: 'ok' as const }))
   .get('/readyz', async (c) => {
-    let vector: 'available' | 'unavailable' | 'unknown' = 'unknown';
+    let hasVector: boolean | undefined;
     const [database, redis] = await Promise.all([
       probe(async () => {
         const h = await c.var.db.health();
-        vector = h.vector ? 'available' : 'unavailable';
+        hasVector = h.vector;
         return { latency_ms: h.latencyMs };
       }),
       // Without an Upstash endpoint the API runs uncached and unlimited: reported, not a failure.
       c.var.redis.enabled ? probe(() => c.var.redis.health()) : ({ status: 'disabled' } as const),
     ]);
     const checks = { database, redis };
+    const vector: Vector = hasVector === undefined ? 'unknown' : hasVector ? 'available' : 'unavailable';
     const ready = Object.values(checks).every((check) => check.status !== 'down');
     if (!ready) c.var.logger.warn('not ready', { checks });
     return c.json(
