@@ -30,10 +30,10 @@ export async function migrateDatabase({ ownerUrl, appPassword: password, log = c
     onnotice: (n) => n.severity !== 'NOTICE' && log(`postgres ${n.severity}: ${n.message}`),
   });
   try {
-    // Two migrators started together (dev script and a test, say) take turns instead of racing.
+    // Two migrators of the same database (dev script and a test, say) take turns instead of racing.
     await client`select pg_advisory_lock(hashtext('meatymusic.migrations'))`;
     await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER });
-    await client.unsafe(`alter role ${APP_ROLE} with login password '${pw}'`);
+    await setRolePassword(client, pw);
     const [row] = await client<
       { applied: number }[]
     >`select count(*)::int as applied from drizzle.__drizzle_migrations`;
@@ -41,6 +41,23 @@ export async function migrateDatabase({ ownerUrl, appPassword: password, log = c
     await client`select pg_advisory_unlock(hashtext('meatymusic.migrations'))`;
   } finally {
     await client.end({ timeout: 5 });
+  }
+}
+
+/**
+ * Roles belong to the whole server, not to one database, so migrators of different databases (the
+ * test databases, the bench's) can alter this one at the same moment; Postgres then refuses one of
+ * them with "tuple concurrently updated", and trying again is the cure.
+ */
+async function setRolePassword(client: postgres.Sql, password: string) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.unsafe(`alter role ${APP_ROLE} with login password '${password}'`);
+      return;
+    } catch (error) {
+      if (attempt >= 5 || !/concurrently updated/.test(String(error))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
   }
 }
 

@@ -23,11 +23,14 @@ ALTER TABLE "user_preferences" FORCE ROW LEVEL SECURITY;
 
 -- The role the Worker logs in as: not superuser, not owner, no BYPASSRLS. Its password is set by
 -- the migrate command from APP_DATABASE_PASSWORD, never stored here.
+-- Roles are server-wide: another database's migration may create it at the same moment.
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'meatymusic_app') THEN
     CREATE ROLE meatymusic_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION;
   END IF;
+EXCEPTION WHEN duplicate_object THEN
+  NULL;
 END
 $$;
 --> statement-breakpoint

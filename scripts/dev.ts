@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './dev/paths';
 import { type ServiceStatus, startStack } from './dev/stack';
@@ -87,7 +87,7 @@ try {
 } catch (error) {
   if (!stopping) {
     console.error(`\nnpm run dev failed: ${error instanceof Error ? error.message : error}`);
-    console.error(`Service logs: ${join(REPO_ROOT, env.DEV_DATA_DIR, 'logs')}/`);
+    console.error(`Service logs: ${resolve(REPO_ROOT, env.DEV_DATA_DIR, 'logs')}/`);
     process.exit(1);
   }
 }

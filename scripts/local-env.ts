@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { APP_ROLE } from '../db/migrate';
 
 /**
  * Node-side settings for the dev stack, migrations, tests and benchmarks: the one place scripts read
@@ -76,7 +77,7 @@ export function withDatabase(url: string, database: string): string {
 /** The Worker's connection: same server and database, logged in as the app role. */
 export function appUrl(ownerUrl: string, password: string): string {
   const u = new URL(ownerUrl);
-  u.username = 'meatymusic_app';
+  u.username = APP_ROLE;
   u.password = password;
   return u.toString();
 }

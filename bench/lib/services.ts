@@ -21,7 +21,8 @@ const TAIL_LINES = 40;
 export function createServices(supervisor: Supervisor, logDir: string) {
   const logs = logFiles(logDir, () => {});
   supervisor.defer('logs', () => logs.close());
-  const runDir = join(WORK_DIR, 'run');
+  // Beside the logs, so a bench and a load run side by side never end each other's services.
+  const runDir = join(logDir, 'run');
   mkdirSync(runDir, { recursive: true });
 
   async function start(
@@ -110,7 +111,7 @@ export function createServices(supervisor: Supervisor, logDir: string) {
             host: HOST,
             port,
             inspectorPort,
-            persistTo: join(WORK_DIR, 'wrangler', name),
+            persistTo: join(logDir, 'wrangler', name),
             vars,
             databaseUrl,
             config,

@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrateDatabase, quoteIdent } from '../../db/migrate';
-import { withDatabase } from '../../scripts/local-env';
+import { localEnv, withDatabase } from '../../scripts/local-env';
 
 const name = `meatymusic_migrate_${process.pid}`;
 let adminUrl: string;
@@ -33,7 +33,7 @@ afterAll(async () => {
 describe('migrations', () => {
   it('take an empty database to head, then re-running changes nothing', async () => {
     const lines: string[] = [];
-    await migrateDatabase({ ownerUrl: url, appPassword: 'meatymusic_app', log: (l) => lines.push(l) });
+    await migrateDatabase({ ownerUrl: url, appPassword: localEnv().APP_DATABASE_PASSWORD, log: (l) => lines.push(l) });
     const sql = postgres(url, { max: 1, onnotice: () => {} });
     try {
       const first = await snapshot(sql);
@@ -41,7 +41,11 @@ describe('migrations', () => {
       expect(first.columns.map((c) => c.table_name)).toEqual(
         expect.arrayContaining(['tenants', 'users', 'user_preferences']),
       );
-      await migrateDatabase({ ownerUrl: url, appPassword: 'meatymusic_app', log: (l) => lines.push(l) });
+      await migrateDatabase({
+        ownerUrl: url,
+        appPassword: localEnv().APP_DATABASE_PASSWORD,
+        log: (l) => lines.push(l),
+      });
       expect(await snapshot(sql)).toEqual(first);
     } finally {
       await sql.end();

@@ -16,7 +16,7 @@ export function upstash(options: Partial<RedisConfigNodejs> = {}) {
 const run = randomUUID().slice(0, 8);
 const made = new Set<string>();
 
-/** A key no other test (or person sharing this Redis) uses; `dropKeys()` removes them all. */
+/** A key no other test uses (files of this project run in parallel); `dropKeys()` removes them all. */
 export function key(name: string) {
   const k = `mmtest:${run}:${name}:${randomUUID().slice(0, 8)}`;
   made.add(k);

@@ -52,3 +52,13 @@ export default async function setup(project: TestProject) {
   project.provide('corpusOwnerDatabaseUrl', corpus.ownerUrl);
   project.provide('corpusAppDatabaseUrl', corpus.appUrl);
 }
+
+/** Drops a database this run created on DATABASE_URL's server (sessions still on it are ended). */
+export async function dropDatabase(name: string) {
+  const admin = postgres(withDatabase(localEnv().DATABASE_URL, 'postgres'), { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`drop database if exists ${quoteIdent(name)} with (force)`);
+  } finally {
+    await admin.end();
+  }
+}

@@ -1,17 +1,20 @@
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/dev/paths';
 import { type Stack, startStack } from '../../scripts/dev/stack';
+import { dropDatabase, testDatabase } from '../setup/global';
 import { portsFrom, shellEnv, stackOptions, stopAndAssertNothingLeft } from './support';
 
 const run = promisify(execFile);
 
+// A database of its own on the server DATABASE_URL names (the stack creates and migrates it), so its dev
+// user does not race the worker project's in the shared test database.
+const database = testDatabase('_stack');
 const options = stackOptions({
   ports: portsFrom(18420),
-  // The server DATABASE_URL names (the test database of this run), instead of a local cluster.
-  postgres: { url: inject('ownerDatabaseUrl') },
+  postgres: { url: database.ownerUrl },
   redis: 'off',
   site: false,
 });
@@ -20,6 +23,7 @@ let stack: Stack | undefined;
 afterAll(async () => {
   await stack?.stop();
   rmSync(options.dataDir, { recursive: true, force: true });
+  await dropDatabase(database.name);
 });
 
 describe('the local stack with DATABASE_URL and without Redis', () => {

@@ -47,6 +47,16 @@ describe('GitHub workflows', () => {
     expect(preview.jobs.production!.if).toMatch(/head_branch == 'main'/);
     expect(runs('production')).toMatch(/wrangler deploy --env production/);
     const secrets = [...text.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1]);
-    expect(new Set(secrets)).toEqual(new Set(['CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_ID']));
+    expect(new Set(secrets)).toEqual(
+      new Set([
+        'CLOUDFLARE_API_TOKEN',
+        'CLOUDFLARE_ACCOUNT_ID',
+        'PRODUCTION_DATABASE_URL',
+        'PRODUCTION_APP_DATABASE_PASSWORD',
+      ]),
+    );
+    // The schema is migrated before the code that needs it goes live.
+    expect(runs('production').indexOf('npm run migrate')).toBeGreaterThanOrEqual(0);
+    expect(runs('production').indexOf('npm run migrate')).toBeLessThan(runs('production').indexOf('wrangler deploy'));
   });
 });
