@@ -5,9 +5,10 @@ import { inlineParams } from './inline-params';
 
 /**
  * What request code queries through: drizzle over a connection whose current transaction is scoped
- * to one tenant by RLS. There is no way to get one outside withTenant/readTenant.
+ * to one tenant by RLS; without the raw client and without nested transactions (a BEGIN inside
+ * would end the scoped one). Statements issued outside withTenant/readTenant are refused.
  */
-export type TenantTx = PostgresJsDatabase;
+export type TenantTx = Omit<PostgresJsDatabase, '$client' | 'transaction'>;
 
 export interface DatabaseHealth {
   latencyMs: number;
@@ -64,7 +65,8 @@ export function isUnavailableError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-  if (error.cause && isUnavailableError(error.cause)) return true;
+  // A wrapper (drizzle's "Failed query: …\nparams: …") is judged by what it wraps, never by its text.
+  if (error.cause !== undefined) return isUnavailableError(error.cause);
   // workerd's socket layer reports refused/failed connects as plain errors without a code.
   return /connect|socket|network connection/i.test(error.message) && !('severity' in error);
 }
@@ -97,10 +99,14 @@ export function createDatabase(connectionString: string, options: DatabaseOption
   // which is what lets COMMIT be pipelined right behind a read.
   let issued = 0;
   let inline = false;
+  // True from BEGIN until COMMIT/ROLLBACK is sent: a statement outside it would run with no tenant
+  // (RLS: zero rows) or, in readTenant, after COMMIT; refusing it turns that into a loud error.
+  let scoped = false;
   const eager = new Proxy(client, {
     get(target, prop, receiver) {
       if (prop !== 'unsafe') return Reflect.get(target, prop, receiver);
       return (query: string, params: unknown[] = [], options?: postgres.UnsafeQueryOptions) => {
+        if (!scoped) throw new Error('database: statement issued outside withTenant/readTenant');
         issued++;
         if (inline && params.length) return target.unsafe(inlineParams(query, params)).execute();
         return target.unsafe(query, params as postgres.ParameterOrJSON<never>[], options).execute();
@@ -125,9 +131,14 @@ export function createDatabase(connectionString: string, options: DatabaseOption
       client.unsafe(`select set_config('app.current_tenant_id', '${tenantId}', true)`).execute(),
     ]);
     opened.catch(noop); // observed by the caller; a failure here also fails the first statement
+    scoped = true;
     return opened;
   };
-  const rollback = () => client`rollback`.execute().then(noop, noop);
+  const end = (statement: 'commit' | 'rollback') => {
+    scoped = false;
+    return client.unsafe(statement).execute();
+  };
+  const rollback = () => end('rollback').then(noop, noop);
   // When the connection itself failed, statements still queued would wait for a reconnect that the
   // failed request has no use for: drop the connection so every one of them settles now.
   const abandon = async (error: unknown) => {
@@ -143,7 +154,9 @@ export function createDatabase(connectionString: string, options: DatabaseOption
         const openFailed = opened.then(() => new Promise<never>(noop));
         try {
           const result = await Promise.race([fn(db), openFailed]);
-          await client`commit`.execute();
+          // COMMIT of a transaction that failed (fn caught a statement's error) answers ROLLBACK.
+          const [committed] = await Promise.all([end('commit'), opened]);
+          if (committed.command !== 'COMMIT') throw new Error('database: the transaction was rolled back');
           return result;
         } catch (error) {
           await abandon(error);
@@ -160,6 +173,10 @@ export function createDatabase(connectionString: string, options: DatabaseOption
         let result: Promise<Awaited<ReturnType<typeof fn>>>;
         try {
           result = Promise.resolve(fn(db).then((value) => value));
+        } catch (error) {
+          // Building the statement threw (before anything was sent but BEGIN): close what we opened.
+          await rollback();
+          throw error;
         } finally {
           inline = false;
         }
@@ -169,7 +186,7 @@ export function createDatabase(connectionString: string, options: DatabaseOption
           await rollback();
           throw new Error('readTenant: fn must return exactly one query, not awaited');
         }
-        const committed = client`commit`.execute();
+        const committed = end('commit');
         try {
           const [, value] = await Promise.all([opened, result, committed]);
           return value;

@@ -17,14 +17,19 @@ export function inlineParams(text: string, params: readonly unknown[]): string {
 export function literal(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'bigint') return value.toString();
+  // Quoted, like every other value: a bare -3 after `-` would open a `--` comment, and quoted it stays
+  // an untyped literal that takes its column's type, as the parameter would have.
+  if (typeof value === 'bigint') return quote(value.toString());
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new RangeError('inlineParams: non-finite number');
-    return String(value);
+    return quote(String(value));
   }
   if (value instanceof Date) return quote(value.toISOString());
   if (typeof value === 'string') return quote(value);
-  if (value instanceof Uint8Array) throw new TypeError('inlineParams: binary values must stay parameters');
+  // Arrays would need Postgres array syntax, binary a bytea escape: both stay parameters.
+  if (value instanceof Uint8Array || Array.isArray(value)) {
+    throw new TypeError('inlineParams: binary and array values must stay parameters');
+  }
   return quote(JSON.stringify(value));
 }
 

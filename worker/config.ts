@@ -132,8 +132,14 @@ export function parseSettings(env: Record<string, unknown>): Settings {
   if (e.UPSTASH_REDIS_REST_URL && !e.UPSTASH_REDIS_REST_TOKEN) {
     problems.push('UPSTASH_REDIS_REST_TOKEN: required when UPSTASH_REDIS_REST_URL is set');
   }
-  if (e.ENVIRONMENT !== 'development' && e.ENVIRONMENT !== 'test' && !e.CLERK_JWT_KEY && !e.CLERK_SECRET_KEY) {
-    problems.push('CLERK_JWT_KEY or CLERK_SECRET_KEY: one is required outside development');
+  if (e.ENVIRONMENT !== 'development' && e.ENVIRONMENT !== 'test') {
+    if (!e.CLERK_JWT_KEY && !e.CLERK_SECRET_KEY) {
+      problems.push('CLERK_JWT_KEY or CLERK_SECRET_KEY: one is required outside development');
+    }
+    // Without it `azp` goes unchecked: a token minted for any app of the same Clerk instance would pass.
+    if (e.CLERK_AUTHORIZED_PARTIES.length === 0) {
+      problems.push('CLERK_AUTHORIZED_PARTIES: required outside development (the site origins)');
+    }
   }
   if (problems.length) throw new ConfigError(problems);
   return {

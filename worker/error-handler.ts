@@ -29,10 +29,9 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const apiError = toApiError(err);
   const log = c.var.logger;
   // An outage is expected and logged once per request, without a stack; anything else 5xx is a bug.
-  if (apiError.status === 503)
-    log?.warn(apiError.message, { code: apiError.code, cause: String(apiError.cause ?? '') });
-  else if (apiError.status >= 500) log?.error(apiError.message, { code: apiError.code, error: err });
-  return errorResponse(c, apiError, err);
+  if (apiError.status === 503) log?.warn(apiError.message, { code: apiError.code, cause: String(rootCause(err)) });
+  else if (apiError.status >= 500) log?.error(apiError.message, { code: apiError.code, error: rootCause(err) });
+  return errorResponse(c, apiError, rootCause(err));
 };
 
 export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
@@ -47,9 +46,18 @@ function toApiError(err: unknown): ApiError {
     const status = err.status as ContentfulStatusCode;
     return new ApiError(status, CODE_BY_STATUS[status] ?? 'http_error', err.message || 'Request failed');
   }
-  if (err instanceof ConfigError) return new ApiError(500, 'config_invalid', err.message);
+  // The details (which may quote a credential-bearing value) are in the log, not the response.
+  if (err instanceof ConfigError) return new ApiError(500, 'config_invalid', 'The service is misconfigured');
   if (isUnavailableError(err)) return new DependencyError('database', err);
   return new ApiError(500, 'internal_error', 'An unexpected error occurred');
+}
+
+/**
+ * drizzle wraps a failed statement as "Failed query: <sql>\nparams: <values>": the values (emails,
+ * names, documents) must not reach logs, spans or responses, so the driver's own error is used.
+ */
+function rootCause(err: unknown): unknown {
+  return err instanceof Error && err.message.startsWith('Failed query:') && err.cause !== undefined ? err.cause : err;
 }
 
 export function issuesOf(err: ZodError) {

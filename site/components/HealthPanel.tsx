@@ -97,7 +97,12 @@ export default function HealthPanel({ config }: { config: SiteConfig }) {
           <ReadinessPlaceholder />
         </>
       ) : null}
-      {state.status === 'error' ? <ErrorState title="The API is unreachable." error={state.error} /> : null}
+      {state.status === 'error' ? (
+        <ErrorState
+          title={state.error.status === 0 ? 'The API is unreachable.' : 'The API could not report its health.'}
+          error={state.error}
+        />
+      ) : null}
       {state.status === 'ready' ? (
         <>
           <p data-testid="readiness">

@@ -45,19 +45,21 @@ const errorEnvelope = z.object({
 /** What every typed response has in common; the body's type is decided per endpoint below. */
 type AnyResponse = Pick<Response, 'status' | 'statusText' | 'headers'> & { json(): Promise<unknown> };
 
+/** A reply without a usable body (a proxy's HTML page, say): its status and header request id are all there is. */
+function httpError(res: AnyResponse, traceparent: string): ApiError {
+  const message = `The API answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
+  return new ApiError(res.status, 'http_error', message, res.headers.get('X-Request-ID'), traceIdOf(traceparent));
+}
+
 async function toApiError(res: AnyResponse, traceparent: string): Promise<ApiError> {
-  const headerId = res.headers.get('X-Request-ID');
   const parsed = errorEnvelope.safeParse(await res.json().catch(() => null));
-  if (!parsed.success) {
-    const message = `The API answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
-    return new ApiError(res.status, 'http_error', message, headerId, traceIdOf(traceparent));
-  }
+  if (!parsed.success) return httpError(res, traceparent);
   const e = parsed.data.error;
   return new ApiError(
     res.status,
     e.code,
     e.message,
-    e.request_id ?? headerId,
+    e.request_id ?? res.headers.get('X-Request-ID'),
     e.trace_id ?? traceIdOf(traceparent),
     e.details,
   );
@@ -78,7 +80,14 @@ export function createApiClient({ baseUrl, auth, onSignedOut, fetch: fetchImpl =
   const success = (status: number) => status >= 200 && status < 300;
 
   async function signedIn(): Promise<Record<string, string>> {
-    const headers = await auth.headers();
+    let headers: Record<string, string> | null;
+    try {
+      headers = await auth.headers();
+    } catch (cause) {
+      // The auth provider failed (e.g. Clerk's script did not load): not the same as being signed out.
+      const error = new ApiError(0, 'auth_unavailable', 'Cannot check who is signed in', null, null);
+      throw Object.assign(error, { cause });
+    }
     if (!headers) {
       onSignedOut?.();
       throw new ApiError(401, 'signed_out', 'You are signed out', null, null);
@@ -109,7 +118,11 @@ export function createApiClient({ baseUrl, auth, onSignedOut, fetch: fetchImpl =
       if (error.status === 401) onSignedOut?.();
       throw error;
     }
-    return res.json();
+    try {
+      return await res.json();
+    } catch (cause) {
+      throw Object.assign(httpError(res, traceparent), { cause });
+    }
   }
 
   return {

@@ -28,7 +28,11 @@ export function createAuth(config: AuthConfig): Auth {
 export function clerkAuth(load: () => Promise<ClerkBrowser>): Auth {
   let loaded: Promise<ClerkBrowser> | undefined;
   const clerk = () => {
-    loaded ??= load();
+    // A failed load (offline, Clerk's CDN blocked) is forgotten so the next call tries again.
+    loaded ??= load().catch((e: unknown) => {
+      loaded = undefined;
+      throw e;
+    });
     return loaded;
   };
   return {
@@ -85,6 +89,11 @@ export function safeReturnPath(requested: string | null, origin: string, fallbac
   } catch {
     return fallback;
   }
+}
+
+/** Clerk's sign-in comes back to an absolute URL: built from the safe path, so it is always on this site. */
+export function clerkReturnUrl(requested: string | null, origin: string): string {
+  return new URL(safeReturnPath(requested, origin), origin).href;
 }
 
 /** Finishes the development sign-in form: remembers the user id and says where to go next. */

@@ -56,13 +56,19 @@ describe('inlined SQL literals', () => {
 
   it('replaces $10 as the tenth value, not $1 followed by 0', () => {
     const params = Array.from({ length: 10 }, (_, i) => i + 1);
-    expect(inlineParams('$1,$10', params)).toBe('1,10');
+    expect(inlineParams('$1,$10', params)).toBe("'1','10'");
+  });
+
+  it('a negative number after a minus sign stays a number, not a -- comment', async () => {
+    const [row] = await sql.unsafe(inlineParams('select 5-$1::int as v, $2::text as kept', [-3, 'kept']));
+    expect(row).toEqual({ v: 8, kept: 'kept' });
   });
 
   it('refuses what it cannot express safely', () => {
     expect(() => literal('a\u0000b')).toThrow(/NUL/);
     expect(() => literal(Number.NaN)).toThrow(/non-finite/);
     expect(() => literal(new Uint8Array([1]))).toThrow(/binary/);
+    expect(() => literal(['a'])).toThrow(/array/);
     expect(() => inlineParams('$2', [1])).toThrow(/\$2/);
   });
 });

@@ -18,8 +18,8 @@ import {
 import { expectSecurityHeaders, expectSitePolicy, metaPolicy } from './support/security-headers';
 import { type E2eStack, startStack } from './support/stack';
 
-// Fresh ids per run: Redis (shared by every run on this machine) caches memberships by tenant and user,
-// and must not answer for rows from another run's database.
+// Fresh ids per run, so nothing in this run can be mistaken for rows of an earlier one (logs, traces,
+// the API's membership cache: each run has its own throwaway Redis, see tests/setup/upstash.ts).
 const RUN = `${Date.now().toString(36)}${process.pid}`;
 const DEV_USER = `user_e2e_${RUN}`;
 const DEV_ORG = `org_e2e_${RUN}`;
@@ -33,6 +33,10 @@ describe('site in a real browser against the real API', () => {
   const pageErrors: string[] = [];
   /** Every Content-Security-Policy violation in any page of any test (bar the one that provokes one). */
   const cspViolations: string[] = [];
+  /** Paths of the pages loaded under both watches, so the checks on the two lists above cannot pass vacuously. */
+  const watchedPaths = new Set<string>();
+  const expectPagesWatched = () =>
+    expect([...watchedPaths]).toEqual(expect.arrayContaining(['/', '/sign-in', '/dashboard']));
 
   beforeAll(async () => {
     stack = await startStack({
@@ -60,6 +64,8 @@ describe('site in a real browser against the real API', () => {
   async function newPage(context: BrowserContext): Promise<Page> {
     const page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+    // Cloudflare serves pages at /sign-in/ as well as /sign-in: count both as one.
+    page.on('load', () => watchedPaths.add(new URL(page.url()).pathname.replace(/(.)\/$/, '$1')));
     return page;
   }
 
@@ -325,14 +331,17 @@ describe('site in a real browser against the real API', () => {
   });
 
   it('raised no uncaught errors in any page', () => {
+    expectPagesWatched();
     expect(pageErrors).toEqual([]);
   });
 
   it('raised no Content-Security-Policy violation in any page (home, sign-in, dashboard loading, saving, conflict, API down)', () => {
+    expectPagesWatched();
     expect(cspViolations).toEqual([]);
   });
 
   it('reports the JavaScript each page ships, within budget', () => {
+    expect(Object.keys(shipped)).toEqual(expect.arrayContaining(['/', '/dashboard']));
     writeFileSync(join(ARTIFACTS, 'js-bytes.json'), `${JSON.stringify(shipped, null, 2)}\n`);
     console.log(
       [

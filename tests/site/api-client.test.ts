@@ -71,6 +71,30 @@ describe('site API client', () => {
     expect(error.traceId).toBe(sent.split('-')[1]);
   });
 
+  it.each([
+    ['/readyz', 503, (c: ReturnType<typeof client>) => c.readiness()],
+    ['/v1/me', 200, (c: ReturnType<typeof client>) => c.me()],
+  ])('reports a non-JSON %s %i it accepts as http_error with the X-Request-ID header', async (path, status, call) => {
+    api.replyOnce(path, { status, body: '<h1>Service unavailable</h1>', headers: { 'X-Request-ID': 'edge-2' } });
+    const error = (await call(client()).catch((e: unknown) => e)) as ApiError;
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status, code: 'http_error', requestId: 'edge-2' });
+    expect(error.traceId).toBe(String(api.requests[0]!.headers.traceparent).split('-')[1]);
+  });
+
+  it('reports a failing auth provider as auth_unavailable without calling the API', async () => {
+    const onSignedOut = vi.fn();
+    const broken: Auth = { ...authAs('user_test'), headers: () => Promise.reject(new Error('Clerk did not load')) };
+    const error = (await createApiClient({ baseUrl: api.url, auth: broken, onSignedOut })
+      .me()
+      .catch((e: unknown) => e)) as ApiError;
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 0, code: 'auth_unavailable' });
+    expect((error.cause as Error).message).toBe('Clerk did not load');
+    expect(onSignedOut).not.toHaveBeenCalled();
+    expect(api.requests).toHaveLength(0);
+  });
+
   it('reports an unreachable API as status 0, not as a crash', async () => {
     await api.close();
     const error = (await client()
@@ -85,7 +109,7 @@ describe('site API client', () => {
     api.state.readiness = {
       ...api.state.readiness,
       status: 'unavailable',
-      checks: { database: { status: 'down', reason: 'connection refused' }, redis: { status: 'disabled' } },
+      checks: { database: { status: 'down', reason: 'unavailable' }, redis: { status: 'disabled' } },
     };
     const readiness = await client().readiness();
     expect(readiness.status).toBe('unavailable');

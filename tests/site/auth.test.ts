@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   type ClerkBrowser,
   clerkAuth,
+  clerkReturnUrl,
   completeDevSignIn,
   DEV_USER_KEY,
   devAuth,
@@ -57,6 +58,18 @@ describe('return paths after sign-in', () => {
   });
 });
 
+describe("Clerk's return URL after sign-in", () => {
+  it.each([
+    [null, `${ORIGIN}/dashboard`],
+    ['/dashboard?x=1', `${ORIGIN}/dashboard?x=1`],
+    ['https://evil.example', `${ORIGIN}/dashboard`],
+    ['//evil.example/x', `${ORIGIN}/dashboard`],
+    ['javascript:alert(1)', `${ORIGIN}/dashboard`],
+  ])('%s -> %s', (requested, expected) => {
+    expect(clerkReturnUrl(requested, ORIGIN)).toBe(expected);
+  });
+});
+
 // Clerk's hosted service cannot run here: a stand-in plays window.Clerk's part of the contract.
 function clerkStandIn(token: string | null) {
   return {
@@ -75,6 +88,16 @@ describe('Clerk sign-in', () => {
     expect(await auth.headers()).toEqual({ Authorization: 'Bearer eyJ.session.jwt' });
     await auth.headers();
     expect(load).toHaveBeenCalledTimes(1);
+  });
+
+  it('tries loading Clerk again after a failed load', async () => {
+    const clerk = clerkStandIn('eyJ.session.jwt');
+    const load = vi.fn<() => Promise<ClerkBrowser>>().mockRejectedValueOnce(new Error('offline'));
+    load.mockResolvedValue(clerk);
+    const auth = clerkAuth(load);
+    await expect(auth.headers()).rejects.toThrow('offline');
+    expect(await auth.headers()).toEqual({ Authorization: 'Bearer eyJ.session.jwt' });
+    expect(load).toHaveBeenCalledTimes(2);
   });
 
   it('has no headers without a session, and redirects to Clerk sign-in with the return URL', async () => {

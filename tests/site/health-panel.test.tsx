@@ -1,7 +1,6 @@
 import { fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import HealthPanel from '../../site/components/HealthPanel';
-import type { Readiness } from '../../site/lib/api';
 import { signedInConfig } from './support/config';
 import { type FakeApi, startFakeApi } from './support/fake-api';
 
@@ -29,13 +28,22 @@ describe('API health island', () => {
   it('shows which dependency is down when readiness answers 503', async () => {
     api.state.readiness = {
       status: 'unavailable',
-      checks: { database: { status: 'down', reason: 'connection refused' }, redis: { status: 'disabled' } },
+      checks: { database: { status: 'down', reason: 'unavailable' }, redis: { status: 'disabled' } },
       features: { vector: 'unavailable' },
-    } as unknown as Readiness;
+    };
     render(<HealthPanel config={signedInConfig(api)} />);
     expect((await screen.findByTestId('readiness')).textContent).toBe('Unavailable');
-    expect(screen.getByRole('row', { name: /database/ }).textContent).toBe('databaseDownconnection refused');
+    expect(screen.getByRole('row', { name: /database/ }).textContent).toBe('databaseDownunavailable');
     expect(screen.getByRole('row', { name: /redis/ }).textContent).toBe('redisOffNot configured');
+  });
+
+  it('does not call an API that answered with an error unreachable', async () => {
+    api.replyOnce('/readyz', { status: 502, body: '<h1>Bad gateway</h1>', headers: { 'X-Request-ID': 'edge-3' } });
+    render(<HealthPanel config={signedInConfig(api)} />);
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toMatch(/^The API could not report its health\. The API answered 502/);
+    expect(alert.textContent).not.toMatch(/unreachable/);
+    expect(within(alert).getByText('edge-3')).toBeTruthy();
   });
 
   it('shows an error state when the API cannot be reached, and refreshes when asked', async () => {

@@ -1,6 +1,6 @@
 import { act, fireEvent, render, screen, within } from '@testing-library/react';
-import { describe, expect, it, vi } from 'vitest';
-import Toaster from '../../site/components/Toaster';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import Toaster, { DISMISS_AFTER_MS } from '../../site/components/Toaster';
 import { toastStore } from '../../site/lib/toasts';
 
 describe('toasts', () => {
@@ -28,18 +28,83 @@ describe('toasts', () => {
     expect(screen.getAllByRole('listitem')).toHaveLength(2);
   });
 
-  it('dismisses a toast by itself after a while', () => {
-    vi.useFakeTimers();
-    try {
+  describe('dismissing by itself', () => {
+    beforeEach(() => {
+      vi.useFakeTimers();
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('dismisses a confirmation after a while', () => {
       render(<Toaster />);
       act(() => {
         toastStore.show({ kind: 'success', message: 'Saved' });
       });
       expect(screen.getAllByRole('listitem')).toHaveLength(1);
-      act(() => vi.advanceTimersByTime(10_000));
+      act(() => vi.advanceTimersByTime(DISMISS_AFTER_MS));
       expect(screen.queryAllByRole('listitem')).toHaveLength(0);
+    });
+
+    it('keeps an error, with its request id, until a person dismisses it', () => {
+      render(<Toaster />);
+      act(() => {
+        toastStore.show({ kind: 'error', message: 'Could not save', requestId: 'req-7' });
+      });
+      act(() => vi.advanceTimersByTime(DISMISS_AFTER_MS * 30));
+      expect(screen.getByText('req-7')).toBeTruthy();
+    });
+
+    it('waits while a confirmation is hovered or focused, and restarts once left', () => {
+      render(<Toaster />);
+      act(() => {
+        toastStore.show({ kind: 'success', message: 'Saved' });
+      });
+      const item = screen.getByRole('listitem');
+      fireEvent.mouseEnter(item);
+      act(() => vi.advanceTimersByTime(DISMISS_AFTER_MS * 2));
+      fireEvent.mouseLeave(item);
+      act(() => within(item).getByRole('button').focus());
+      act(() => vi.advanceTimersByTime(DISMISS_AFTER_MS * 2));
+      expect(screen.getAllByRole('listitem')).toHaveLength(1);
+
+      act(() => within(item).getByRole('button').blur());
+      act(() => vi.advanceTimersByTime(DISMISS_AFTER_MS - 1));
+      expect(screen.getAllByRole('listitem')).toHaveLength(1);
+      act(() => vi.advanceTimersByTime(1));
+      expect(screen.queryAllByRole('listitem')).toHaveLength(0);
+    });
+  });
+
+  it('moves focus to the next toast, then to the region, when the focused one is dismissed', () => {
+    render(<Toaster />);
+    act(() => {
+      toastStore.show({ kind: 'error', message: 'First', requestId: null });
+      toastStore.show({ kind: 'error', message: 'Second', requestId: null });
+    });
+    const region = screen.getByRole('region', { name: 'Notifications' });
+    const [first, second] = screen.getAllByRole('button', { name: 'Dismiss' });
+    act(() => first!.focus());
+    fireEvent.click(first!);
+    expect(document.activeElement).toBe(second);
+
+    fireEvent.click(second!);
+    expect(screen.queryAllByRole('listitem')).toHaveLength(0);
+    expect(document.activeElement).toBe(region);
+  });
+
+  it('leaves focus alone when a toast without focus goes', () => {
+    render(<Toaster />);
+    const outside = document.body.appendChild(document.createElement('button'));
+    try {
+      act(() => {
+        toastStore.show({ kind: 'error', message: 'Elsewhere', requestId: null });
+      });
+      outside.focus();
+      act(() => toastStore.clear());
+      expect(document.activeElement).toBe(outside);
     } finally {
-      vi.useRealTimers();
+      outside.remove();
     }
   });
 });

@@ -62,7 +62,7 @@ describe('Redis outage, through the Worker', () => {
     expect(down.body.checks.database.status).toBe('up');
     expect(down.body.checks.redis).toMatchObject({
       status: 'down',
-      reason: expect.stringMatching(/Redis unavailable/),
+      reason: 'unavailable',
     });
     const bypasses = warn.mock.calls
       .map(([line]) => JSON.parse(String(line)) as Record<string, unknown>)
@@ -96,7 +96,7 @@ describe('Redis outage, through the Worker', () => {
     expect((await slow('/v1/preferences', { headers: await who.headers() })).status).toBe(200);
     const { status, body } = await ready(slow);
     expect(status).toBe(503);
-    expect(body.checks.redis).toMatchObject({ status: 'down', reason: 'no answer within 100 ms' });
+    expect(body.checks.redis).toMatchObject({ status: 'down', reason: 'timeout' });
   });
 
   it('without UPSTASH_REDIS_REST_URL the API runs uncached and /readyz reports redis disabled, still ready', async () => {

@@ -3,20 +3,25 @@ import type { AppEnv } from '../types';
 
 type Vector = 'available' | 'unavailable' | 'unknown';
 
-type Check = { status: 'up' | 'down' | 'disabled'; latency_ms?: number; reason?: string };
+/** `reason` is a class, not the error's text: /readyz is public, the text (hosts, roles) goes to the log. */
+type Check = { status: 'up' | 'down' | 'disabled'; latency_ms?: number; reason?: 'timeout' | 'unavailable' };
+type Probe = { check: Check; detail?: string };
 
 const CHECK_TIMEOUT_MS = 2_000;
 
 /** A probe that settles within the budget, so one hung dependency cannot hang readiness. */
-async function probe(run: () => Promise<Omit<Check, 'status'>>): Promise<Check> {
+async function probe(run: () => Promise<{ latency_ms: number }>): Promise<Probe> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
   });
   try {
-    return { status: 'up', ...(await Promise.race([run(), timeout])) };
+    return { check: { status: 'up', ...(await Promise.race([run(), timeout])) } };
   } catch (error) {
-    return { status: 'down', reason: error instanceof Error ? error.message : String(error) };
+    const detail = error instanceof Error ? error.message : String(error);
+    const timedOut =
+      /no answer within|timeout/i.test(detail) || (error instanceof Error && error.name === 'TimeoutError');
+    return { check: { status: 'down', reason: timedOut ? 'timeout' : 'unavailable' }, detail };
   } finally {
     clearTimeout(timer);
   }
@@ -34,12 +39,12 @@ export const health = new Hono<AppEnv>()
         return { latency_ms: h.latencyMs };
       }),
       // Without an Upstash endpoint the API runs uncached and unlimited: reported, not a failure.
-      c.var.redis.enabled ? probe(() => c.var.redis.health()) : ({ status: 'disabled' } as const),
+      c.var.redis.enabled ? probe(() => c.var.redis.health()) : ({ check: { status: 'disabled' } } as Probe),
     ]);
-    const checks = { database, redis };
+    const checks = { database: database.check, redis: redis.check };
     const vector: Vector = hasVector === undefined ? 'unknown' : hasVector ? 'available' : 'unavailable';
     const ready = Object.values(checks).every((check) => check.status !== 'down');
-    if (!ready) c.var.logger.warn('not ready', { checks });
+    if (!ready) c.var.logger.warn('not ready', { checks, database: database.detail, redis: redis.detail });
     return c.json(
       { status: ready ? ('ready' as const) : ('unavailable' as const), checks, features: { vector } },
       ready ? 200 : 503,

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { users } from '../../db/schema';
 import { notFound } from '../errors';
 import { createRouter } from '../openapi';
@@ -27,15 +27,22 @@ const getUser = createRoute({
 
 export const usersRoutes = createRouter()
   .openapi(listUsers, async (c) => {
+    // RLS already limits the rows; the explicit tenant also makes the statement's text differ per
+    // tenant, so no query-result cache in front of Postgres (Hyperdrive's) can mix two tenants.
     const rows = await c.var.db.readTenant(c.var.tenant.id, (tx) =>
-      tx.select().from(users).orderBy(asc(users.createdAt)).limit(500),
+      tx.select().from(users).where(eq(users.tenantId, c.var.tenant.id)).orderBy(asc(users.createdAt)).limit(500),
     );
     return c.json({ users: rows.map(userView) }, 200);
   })
   .openapi(getUser, async (c) => {
     const { id } = c.req.valid('param');
     // RLS decides visibility: another tenant's user id is simply not found.
-    const [row] = await c.var.db.readTenant(c.var.tenant.id, (tx) => tx.select().from(users).where(eq(users.id, id)));
+    const [row] = await c.var.db.readTenant(c.var.tenant.id, (tx) =>
+      tx
+        .select()
+        .from(users)
+        .where(and(eq(users.id, id), eq(users.tenantId, c.var.tenant.id))),
+    );
     if (!row) throw notFound('User');
     return c.json(userView(row), 200);
   });

@@ -3,7 +3,7 @@ import type { TenantTx } from '../../db/client';
 import { tenants, users } from '../../db/schema';
 import type { Db } from '../middleware/database';
 import { type ClerkEvent, fullName, primaryEmail } from './clerk-events';
-import { provisionMembership } from './provision';
+import { provisionMembership, tenantSlug } from './provision';
 import { uuidV5 } from './tenant-id';
 
 /** The tenant an event touched and the members whose cached membership it made stale. */
@@ -57,7 +57,7 @@ export async function applyClerkEvent(db: Db, event: ClerkEvent, trialDays: numb
           .values({
             id,
             name: event.data.name,
-            slug: `${event.data.slug ?? 'org'}-${id.slice(0, 8)}`.slice(0, 60),
+            slug: tenantSlug(event.data.slug ?? event.data.name, id),
             clerkOrgId: event.data.id,
           })
           .onConflictDoUpdate({ target: tenants.id, set: { name: event.data.name } });

@@ -41,7 +41,13 @@ export function cachedMembership(
   return cached(
     redis,
     membershipKey(who.tenantId, who.clerkUserId),
-    { ttlSeconds, schema: MembershipSchema, accept: (m) => m.user.role === who.role },
+    {
+      ttlSeconds,
+      schema: MembershipSchema,
+      // An entry must describe exactly this caller in this tenant, whatever was written under its key.
+      accept: (m) =>
+        m.tenant.id === who.tenantId && m.user.clerk_user_id === who.clerkUserId && m.user.role === who.role,
+    },
     load,
   );
 }

@@ -26,7 +26,7 @@ export async function provisionMembership(
     .values({
       id: key.id,
       name,
-      slug: `${slugify(name)}-${key.id.slice(0, 8)}`,
+      slug: tenantSlug(name, key.id),
       clerkOrgId: key.clerkOrgId,
       trialEndsAt: sql`now() + make_interval(days => ${options.trialDays})`,
     })
@@ -61,6 +61,11 @@ export async function provisionMembership(
 /** Personal workspaces belong to their one user; in an organization the org role decides. */
 export function roleFor(key: TenantKey, auth: Pick<AuthContext, 'orgRole'>): User['role'] {
   return key.kind === 'personal' || auth.orgRole === 'org:admin' ? 'admin' : 'member';
+}
+
+/** Readable, and unique because it ends with the whole tenant id: a slug can never block a tenant. */
+export function tenantSlug(name: string, tenantId: string) {
+  return `${slugify(name)}-${tenantId.replaceAll('-', '')}`;
 }
 
 function slugify(text: string) {

@@ -15,7 +15,8 @@ export type TenantKey = { kind: 'claim' | 'org' | 'personal'; id: string; clerkO
 export async function tenantKeyFor(auth: AuthContext): Promise<TenantKey> {
   if (auth.tenantClaim) {
     if (!isUuid(auth.tenantClaim)) throw new ApiError(401, 'token_invalid', 'The tenant_id claim is not a uuid');
-    return { kind: 'claim', id: auth.tenantClaim.toLowerCase(), clerkOrgId: auth.orgId };
+    // Not linked to the org: that org's own tenant may already hold its clerk_org_id.
+    return { kind: 'claim', id: auth.tenantClaim.toLowerCase(), clerkOrgId: null };
   }
   if (auth.orgId) return { kind: 'org', id: await uuidV5(`org:${auth.orgId}`), clerkOrgId: auth.orgId };
   return { kind: 'personal', id: await uuidV5(`user:${auth.userId}`), clerkOrgId: null };

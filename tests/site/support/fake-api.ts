@@ -28,6 +28,12 @@ export const sampleMe = (): Me => ({
   },
 });
 
+export const sampleReadiness = (): Readiness => ({
+  status: 'ready',
+  checks: { database: { status: 'up', latency_ms: 3 }, redis: { status: 'up', latency_ms: 1 } },
+  features: { vector: 'unavailable' },
+});
+
 let seq = 0;
 const error = (status: number, code: string, message: string, details?: unknown): Reply => {
   const requestId = `req-${++seq}`;
@@ -44,12 +50,7 @@ export async function startFakeApi() {
     preferences: defaultPreferences(),
     version: 1,
     updatedAt: '2026-11-20T10:00:00.000Z',
-    // `features.vector` is typed as the literal 'unknown' by worker/routes/health.ts today (a narrowing slip).
-    readiness: {
-      status: 'ready',
-      checks: { database: { status: 'up', latency_ms: 3 }, redis: { status: 'up', latency_ms: 1 } },
-      features: { vector: 'unavailable' },
-    } as unknown as Readiness,
+    readiness: sampleReadiness(),
     /** Replies queued for the next requests to a path, ahead of the normal behaviour. */
     overrides: new Map<string, Reply[]>(),
   };
