@@ -16,6 +16,8 @@ export async function openWorkersSocket(options: { host: string[]; port: number[
   if (!host || !port) throw new Error('postgres: no host/port to connect to');
 
   const raw = connect({ hostname: host, port });
+  // When opening fails, `closed` rejects too, before its handler below exists.
+  raw.closed.catch(() => {});
   // Rejects (e.g. connection refused) before postgres.js starts talking; it reports it as an error.
   await raw.opened;
 

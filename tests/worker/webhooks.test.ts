@@ -150,6 +150,11 @@ describe('Clerk webhooks', () => {
     expect(await res.json()).toEqual({ received: true, handled: false });
   });
 
+  it('a signed payload with a NUL in a name -> 422, not a 500 from Postgres', async () => {
+    const res = await deliver({ type: 'organization.created', data: { id: clerkId('org'), name: 'Nul\u0000Org' } });
+    expect(res.status).toBe(422);
+  });
+
   it('a signed but malformed payload -> 422, not 500', async () => {
     const res = await deliver({ type: 'organization.created', data: { id: 'bad id with spaces', name: '' } });
     expect(res.status).toBe(422);

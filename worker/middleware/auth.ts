@@ -103,7 +103,9 @@ function bearerToken(header: string | undefined) {
 
 /** Reads both session-token shapes: v2 (`o: { id, rol, slg }`) and v1 (`org_id`, `org_role`, `org_slug`). */
 export function authFromClaims(claims: Record<string, unknown>): AuthContext {
-  const str = (v: unknown) => (typeof v === 'string' && v.length > 0 && v.length <= 256 ? v : null);
+  // Claims end up in Postgres text columns, which refuse NUL and lone surrogates: such a value is dropped.
+  const str = (v: unknown) =>
+    typeof v === 'string' && v.length > 0 && v.length <= 256 && !/\p{Cc}/u.test(v) && v.isWellFormed() ? v : null;
   const userId = str(claims.sub);
   if (!userId || !CLERK_ID.test(userId)) throw new ApiError(401, 'token_invalid', 'The token has no valid subject');
   const org = typeof claims.o === 'object' && claims.o !== null ? (claims.o as Record<string, unknown>) : null;

@@ -47,6 +47,6 @@ export async function cached<T>(
 
 /** Drops entries after a write; false when Redis could not be reached (the entries then live out their TTL). */
 export async function invalidate(redis: RedisAccess, ...keys: [CacheKey, ...CacheKey[]]): Promise<boolean> {
-  const result = await redis.run('cache.invalidate', (client) => client.del(...keys));
+  const result = await redis.run('cache.invalidate', (client) => client.del(...keys), { evenAfterFailure: true });
   return !result.bypassed || result.reason === 'disabled';
 }

@@ -11,6 +11,11 @@ export type BypassReason = 'disabled' | 'timeout' | 'unavailable';
 export type Bypassed = { bypassed: true; reason: BypassReason };
 export type RedisResult<T> = { bypassed: false; value: T } | Bypassed;
 
+export type RunOptions = {
+  /** Try even after an earlier call of this request failed: for invalidations, where a stale entry costs more. */
+  evenAfterFailure?: boolean;
+};
+
 /** What request code gets: Redis calls that cannot fail the request or outlast the time budget. */
 export interface RedisAccess {
   readonly enabled: boolean;
@@ -19,7 +24,7 @@ export interface RedisAccess {
    * marks its span and the request's, and returns a bypass; later calls in the same request are bypassed at once,
    * so a slow Redis costs a request one budget at most.
    */
-  run<T>(operation: string, fn: (client: Redis) => Promise<T>): Promise<RedisResult<T>>;
+  run<T>(operation: string, fn: (client: Redis) => Promise<T>, options?: RunOptions): Promise<RedisResult<T>>;
   /** A PING for readiness, regardless of earlier failures; throws when Redis does not answer in time. */
   health(): Promise<{ latency_ms: number }>;
 }
@@ -51,9 +56,13 @@ export function createRedisAccess(settings: RedisSettings | null, logger: Logger
   return {
     enabled: settings !== null,
 
-    async run<T>(operation: string, fn: (client: Redis) => Promise<T>): Promise<RedisResult<T>> {
+    async run<T>(
+      operation: string,
+      fn: (client: Redis) => Promise<T>,
+      options: RunOptions = {},
+    ): Promise<RedisResult<T>> {
       if (!settings) return DISABLED;
-      if (failure) return failure;
+      if (failure && !options.evenAfterFailure) return failure;
       const request = trace.getActiveSpan();
       return inSpan<RedisResult<T>>(
         `redis ${operation}`,

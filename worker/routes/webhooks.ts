@@ -2,7 +2,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { Webhook } from 'svix';
 import { z } from 'zod';
 import { issuesOf } from '../error-handler';
-import { ApiError } from '../errors';
+import { ApiError, DependencyError } from '../errors';
 import { createRouter } from '../openapi';
 import { invalidate } from '../redis/cache';
 import { ClerkEventSchema, HANDLED_EVENTS } from '../tenancy/clerk-events';
@@ -56,7 +56,10 @@ webhooks.post(
     const affected = await applyClerkEvent(c.var.db, event.data, c.var.settings.tenancy.trialDays);
     const [first, ...rest] = affected.clerkUserIds.map((id) => membershipKey(affected.tenantId, id));
     // Otherwise a removed member or a cancelled tenant would keep working until the entry's TTL.
-    if (first) await invalidate(c.var.redis, first, ...rest);
+    // A 503 makes Svix deliver again; applying the event twice is harmless, a stale entry is not.
+    if (first && !(await invalidate(c.var.redis, first, ...rest))) {
+      throw new DependencyError('cache', new Error('membership entries could not be invalidated'));
+    }
     c.var.logger.info('clerk webhook applied', { event_type: event.data.type, svix_id: c.req.header('svix-id') });
     return c.json({ received: true, handled: true }, 200);
   },

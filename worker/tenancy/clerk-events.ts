@@ -1,29 +1,31 @@
 import { z } from 'zod';
+import { text } from '../schemas/common';
 
 /** The parts of Clerk's webhook payloads we keep in sync; everything else in them is ignored. */
 const clerkId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
-const name = z.string().max(200).nullish();
+// Stored in Postgres text columns: NUL, control characters and lone surrogates are refused (422).
+const name = text(200).nullish();
 
 const userData = z.object({
   id: clerkId,
   first_name: name,
   last_name: name,
   primary_email_address_id: z.string().nullish(),
-  email_addresses: z.array(z.object({ id: z.string(), email_address: z.string().max(320) })).default([]),
+  email_addresses: z.array(z.object({ id: z.string(), email_address: text(320) })).default([]),
 });
 
 const organizationData = z.object({
   id: clerkId,
-  name: z.string().min(1).max(200),
-  slug: z.string().max(200).nullish(),
+  name: text(200).min(1),
+  slug: text(200).nullish(),
 });
 
 const membershipData = z.object({
   role: z.string().max(64),
-  organization: z.object({ id: clerkId, name: z.string().max(200).optional(), slug: z.string().max(200).nullish() }),
+  organization: z.object({ id: clerkId, name: text(200).optional(), slug: text(200).nullish() }),
   public_user_data: z.object({
     user_id: clerkId,
-    identifier: z.string().max(320).nullish(),
+    identifier: text(320).nullish(),
     first_name: name,
     last_name: name,
   }),
