@@ -67,12 +67,10 @@ const envSchema = z.object({
   RATE_LIMIT_TENANT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1_200),
   CLERK_JWT_KEY: optionalString,
   CLERK_SECRET_KEY: optionalString,
-  CLERK_PUBLISHABLE_KEY: optionalString,
   CLERK_AUTHORIZED_PARTIES: csv,
   CLERK_WEBHOOK_SECRET: optionalString,
   AUTH_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   DEV_AUTH_BYPASS: flag(false),
-  DEV_USER_ID: z.string().min(1).max(128).default('user_dev'),
   DEV_USER_EMAIL: z.email().default('dev@meatymusic.local'),
   DEV_ORG_ID: z.string().min(1).max(128).default('org_dev'),
   DEV_ORG_NAME: z.string().min(1).max(200).default('MeatyMusic Dev'),
@@ -102,12 +100,12 @@ export interface Settings {
     /** PEM public key for networkless verification; JWKS via the secret key otherwise. */
     jwtKey?: string;
     secretKey?: string;
-    publishableKey?: string;
     authorizedParties: string[];
     clockSkewMs: number;
     webhookSecret?: string;
     /** Only ever non-null in development (enforced below). */
-    devBypass: { userId: string; email: string; orgId: string; orgName: string } | null;
+    // The user id comes from the X-Dev-User header; these say where that user lands.
+    devBypass: { email: string; orgId: string; orgName: string } | null;
   };
   tenancy: { trialDays: number };
 }
@@ -175,13 +173,10 @@ export function parseSettings(env: Record<string, unknown>): Settings {
       // Secrets pasted into one-line env files carry literal "\n"; the PEM parser needs real newlines.
       jwtKey: e.CLERK_JWT_KEY?.replaceAll('\\n', '\n'),
       secretKey: e.CLERK_SECRET_KEY,
-      publishableKey: e.CLERK_PUBLISHABLE_KEY,
       authorizedParties: e.CLERK_AUTHORIZED_PARTIES,
       clockSkewMs: e.AUTH_CLOCK_SKEW_MS,
       webhookSecret: e.CLERK_WEBHOOK_SECRET,
-      devBypass: e.DEV_AUTH_BYPASS
-        ? { userId: e.DEV_USER_ID, email: e.DEV_USER_EMAIL, orgId: e.DEV_ORG_ID, orgName: e.DEV_ORG_NAME }
-        : null,
+      devBypass: e.DEV_AUTH_BYPASS ? { email: e.DEV_USER_EMAIL, orgId: e.DEV_ORG_ID, orgName: e.DEV_ORG_NAME } : null,
     },
     tenancy: { trialDays: e.TRIAL_DAYS },
   };
