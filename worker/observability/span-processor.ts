@@ -2,6 +2,7 @@ import { type Attributes, SpanStatusCode, TraceFlags } from '@opentelemetry/api'
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { withTimeout } from '../timeout';
 import { redactUrl } from './redact';
 
 export type TraceSpanProcessorOptions = {
@@ -70,17 +71,11 @@ export class TraceSpanProcessor implements SpanProcessor {
   }
 
   #export(spans: ReadableSpan[]): Promise<ExportResult> {
-    const timeoutMs = this.options.exportTimeoutMs ?? 5_000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    return Promise.race([
-      new Promise<ExportResult>((resolve) => this.exporter.export(spans, resolve)),
-      new Promise<ExportResult>((resolve) => {
-        timer = setTimeout(
-          () => resolve({ code: ExportResultCode.FAILED, error: new Error(`no answer within ${timeoutMs} ms`) }),
-          timeoutMs,
-        );
-      }),
-    ]).finally(() => clearTimeout(timer));
+    const exported = new Promise<ExportResult>((resolve) => this.exporter.export(spans, resolve));
+    return withTimeout(exported, this.options.exportTimeoutMs ?? 5_000).catch((error: Error) => ({
+      code: ExportResultCode.FAILED,
+      error,
+    }));
   }
 
   // A view over the library's span (its fields stay untouched) with our resource and safe attributes.

@@ -3,6 +3,7 @@ import { Redis } from '@upstash/redis/cloudflare';
 import type { Settings } from '../config';
 import type { Logger } from '../observability/logger';
 import { inSpan } from '../observability/spans';
+import { withTimeout } from '../timeout';
 
 export type RedisSettings = NonNullable<Settings['redis']>;
 
@@ -27,10 +28,6 @@ export interface RedisAccess {
   run<T>(operation: string, fn: (client: Redis) => Promise<T>, options?: RunOptions): Promise<RedisResult<T>>;
   /** A PING for readiness, regardless of earlier failures; throws when Redis does not answer in time. */
   health(): Promise<{ latency_ms: number }>;
-}
-
-class BudgetExceeded extends Error {
-  override name = 'TimeoutError';
 }
 
 const DISABLED: Bypassed = { bypassed: true, reason: 'disabled' };
@@ -69,7 +66,7 @@ export function createRedisAccess(settings: RedisSettings | null, logger: Logger
         { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'redis', 'db.operation.name': operation } },
         async (span) => {
           try {
-            const value = await withinBudget(fn(connect(settings)), settings.timeoutMs);
+            const value = await withTimeout(fn(connect(settings)), settings.timeoutMs);
             return { bypassed: false as const, value };
           } catch (error) {
             const reason = isTimeout(error) ? 'timeout' : 'unavailable';
@@ -88,23 +85,10 @@ export function createRedisAccess(settings: RedisSettings | null, logger: Logger
     async health() {
       if (!settings) throw new Error('redis is not configured');
       const started = performance.now();
-      await withinBudget(connect(settings).ping(), settings.timeoutMs);
+      await withTimeout(connect(settings).ping(), settings.timeoutMs);
       return { latency_ms: Math.round((performance.now() - started) * 10) / 10 };
     },
   };
-}
-
-/** Settles within `ms` whatever the promise does; a call may make several HTTP round trips. */
-async function withinBudget<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BudgetExceeded(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function isTimeout(error: unknown) {

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { withTimeout } from '../timeout';
 import type { AppEnv } from '../types';
 
 type Vector = 'available' | 'unavailable' | 'unknown';
@@ -11,19 +12,13 @@ const CHECK_TIMEOUT_MS = 2_000;
 
 /** A probe that settles within the budget, so one hung dependency cannot hang readiness. */
 async function probe(run: () => Promise<{ latency_ms: number }>): Promise<Probe> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-  });
   try {
-    return { check: { status: 'up', ...(await Promise.race([run(), timeout])) } };
+    return { check: { status: 'up', ...(await withTimeout(run(), CHECK_TIMEOUT_MS)) } };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     const timedOut =
       /no answer within|timeout/i.test(detail) || (error instanceof Error && error.name === 'TimeoutError');
     return { check: { status: 'down', reason: timedOut ? 'timeout' : 'unavailable' }, detail };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
