@@ -16,6 +16,11 @@ function workerProject(
         wrangler: { configPath: './wrangler.toml' },
         miniflare: {
           hyperdrives: { HYPERDRIVE: inject(database) },
+          // The whole suite is one client to the pre-auth limit; the tight binding is for testing it.
+          ratelimits: {
+            CLIENT_LIMITER: { namespace_id: '1001', simple: { limit: 1_000_000, period: 60 } },
+            TIGHT_CLIENT_LIMITER: { namespace_id: '9001', simple: { limit: 5, period: 60 } },
+          },
           bindings: {
             CLERK_JWT_KEY: inject('clerkPublicPem'),
             CLERK_AUTHORIZED_PARTIES: 'http://localhost:4321',

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import {
+  bigint,
   check,
   foreignKey,
   index,
@@ -7,6 +8,7 @@ import {
   jsonb,
   pgPolicy,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -101,6 +103,41 @@ export const userPreferences = pgTable(
     check('user_preferences_version_check', sql`${t.version} >= 1`),
     isolation(sql`${t.tenantId} = ${currentTenantId}`),
   ],
+);
+
+/**
+ * Clerk webhook deliveries already processed, by Svix message id: a replay (or a retry of a delivery
+ * that did get through) is acknowledged without being applied again. No foreign key to tenants: the
+ * record must outlive a tenant its event deleted.
+ */
+export const clerkWebhookDeliveries = pgTable(
+  'clerk_webhook_deliveries',
+  {
+    svixId: text('svix_id').primaryKey(),
+    tenantId: uuid('tenant_id').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('clerk_webhook_deliveries_tenant_received_idx').on(t.tenantId, t.receivedAt),
+    isolation(sql`${t.tenantId} = ${currentTenantId}`),
+  ],
+);
+
+/**
+ * The newest Clerk event applied per entity (`user:<id>`, `org:<id>`, `membership:<user id>`): Svix
+ * does not guarantee order, and an older event arriving late (a `.created` after its `.deleted`) must
+ * not undo a newer one. Also kept when the tenant is deleted, as a tombstone.
+ */
+export const clerkEntityVersions = pgTable(
+  'clerk_entity_versions',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    entity: text('entity').notNull(),
+    // Clerk's event `timestamp`, milliseconds since the epoch.
+    eventAt: bigint('event_at', { mode: 'number' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.entity] }), isolation(sql`${t.tenantId} = ${currentTenantId}`)],
 );
 
 export type Tenant = typeof tenants.$inferSelect;

@@ -3,9 +3,12 @@ import { except } from 'hono/combine';
 import { onError, onNotFound } from './error-handler';
 import { ApiError } from './errors';
 import { auth } from './middleware/auth';
+import { clientLimit } from './middleware/client-limit';
 import { correlation } from './middleware/correlation';
 import { cors } from './middleware/cors';
 import { database } from './middleware/database';
+import { mediaType } from './middleware/media-type';
+import { privateResponses } from './middleware/private-responses';
 import { rateLimit } from './middleware/rate-limit';
 import { redis } from './middleware/redis';
 import { requestLogger } from './middleware/request-logger';
@@ -13,7 +16,7 @@ import { securityHeaders } from './middleware/security-headers';
 import { settings } from './middleware/settings';
 import { tenant } from './middleware/tenant';
 import { traceId } from './middleware/trace-id';
-import { createRouter } from './openapi';
+import { createRouter, declaredMediaTypes } from './openapi';
 import { mountDocs } from './routes/docs';
 import { health } from './routes/health';
 import { me } from './routes/me';
@@ -26,7 +29,7 @@ import { webhooks } from './routes/webhooks';
 const MAX_BODY_BYTES = 16 * 1024;
 const unauthenticated = '/v1/webhooks/*';
 
-/** The request path, outermost first (DESIGN.md §3). */
+/** The request path, outermost first (docs/architecture.md). */
 export const app = createRouter();
 
 app
@@ -36,6 +39,11 @@ app
   .use(traceId())
   .use(correlation())
   .use(requestLogger())
+  // Everything under /v1 answers one caller: never kept by a shared cache, errors included.
+  .use('/v1/*', privateResponses())
+  // Cheap refusals first: per client at the edge, then media types, before any token is verified.
+  .use('/v1/*', clientLimit())
+  .use('/v1/*', mediaType({ declared: declaredMediaTypes(app) }))
   // Lazy: opens a connection only when a handler or the tenant lookup first needs one.
   .use(database())
   .use(redis())
@@ -52,8 +60,9 @@ app
     ),
   )
   .use('/v1/*', except(unauthenticated, auth()))
-  .use('/v1/*', except(unauthenticated, tenant()))
-  .use('/v1/*', except(unauthenticated, rateLimit()));
+  // Per user and per tenant, both known from the token: a refused request never provisions or writes.
+  .use('/v1/*', except(unauthenticated, rateLimit()))
+  .use('/v1/*', except(unauthenticated, tenant()));
 
 const routes = app
   .route('/', meta)

@@ -51,9 +51,13 @@ const envSchema = z.object({
     (v) => typeof v === 'object' && v !== null && 'connectionString' in v,
     'a Hyperdrive binding',
   ),
+  // The API reference's static files (swagger-ui-dist); absent, /docs serves the page without them.
+  ASSETS: z.custom<Fetcher>((v) => typeof v === 'object' && v !== null && 'fetch' in v, 'an assets binding').optional(),
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   OBS_TRACING_ENABLED: flag(true),
   OTEL_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
+  // Only where every caller is ours (say, behind a service binding): a caller's sampled flag then wins.
+  OTEL_TRUST_PARENT_SAMPLING: flag(false),
   CACHE_TENANT_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   // 0 turns the preferences read cache off (reads go to the database; Redis still serves the rest).
   CACHE_PREFERENCES_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
@@ -63,6 +67,11 @@ const envSchema = z.object({
   UPSTASH_REDIS_REST_TOKEN: optionalString,
   REDIS_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(250),
   RATE_LIMIT_ENABLED: flag(true),
+  // Cloudflare's edge-local limiter (wrangler.toml [[ratelimits]]), keyed by client before authentication.
+  CLIENT_LIMITER: z
+    .custom<RateLimit>((v) => typeof v === 'object' && v !== null && 'limit' in v, 'a rate limiting binding')
+    .optional(),
+  RATE_LIMIT_CLIENT_ENABLED: flag(true),
   RATE_LIMIT_USER_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
   RATE_LIMIT_TENANT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1_200),
   CLERK_JWT_KEY: optionalString,
@@ -85,17 +94,25 @@ export interface Settings {
   service: { name: 'meatymusic-api'; title: string; description: string; version: string };
   cors: { origins: string[] };
   db: { hyperdrive: Hyperdrive; statementTimeoutMs: number };
+  docs: { assets: Fetcher | null };
   obs: {
     logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
     tracingEnabled: boolean;
     sampleRatio: number;
+    trustParentSampling: boolean;
     /** OTLP/HTTP traces endpoint; unset means console export in development, none elsewhere. */
     otlp: { endpoint: string; headers: Record<string, string> } | null;
   };
   cache: { tenantTtlSeconds: number; preferencesTtlSeconds: number };
   /** Null when no Upstash endpoint is configured: cache and rate limits are then off. */
   redis: { url: string; token: string; timeoutMs: number } | null;
-  rateLimit: { enabled: boolean; userPerMinute: number; tenantPerMinute: number };
+  rateLimit: {
+    enabled: boolean;
+    userPerMinute: number;
+    tenantPerMinute: number;
+    /** The per-client limiter that runs before authentication; null when off or not bound. */
+    client: RateLimit | null;
+  };
   auth: {
     /** PEM public key for networkless verification; JWKS via the secret key otherwise. */
     jwtKey?: string;
@@ -151,10 +168,12 @@ export function parseSettings(env: Record<string, unknown>): Settings {
     },
     cors: { origins: e.CORS_ORIGINS },
     db: { hyperdrive: e.HYPERDRIVE, statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS },
+    docs: { assets: e.ASSETS ?? null },
     obs: {
       logLevel: e.LOG_LEVEL,
       tracingEnabled: e.OBS_TRACING_ENABLED,
       sampleRatio: e.OTEL_SAMPLE_RATIO,
+      trustParentSampling: e.OTEL_TRUST_PARENT_SAMPLING,
       otlp: e.OTEL_EXPORTER_OTLP_ENDPOINT
         ? { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, headers: e.OTEL_EXPORTER_OTLP_HEADERS }
         : null,
@@ -168,6 +187,7 @@ export function parseSettings(env: Record<string, unknown>): Settings {
       enabled: e.RATE_LIMIT_ENABLED,
       userPerMinute: e.RATE_LIMIT_USER_PER_MINUTE,
       tenantPerMinute: e.RATE_LIMIT_TENANT_PER_MINUTE,
+      client: e.RATE_LIMIT_CLIENT_ENABLED ? (e.CLIENT_LIMITER ?? null) : null,
     },
     auth: {
       // Secrets pasted into one-line env files carry literal "\n"; the PEM parser needs real newlines.

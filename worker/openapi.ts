@@ -21,3 +21,27 @@ export function createRouter() {
     },
   });
 }
+
+/**
+ * The request body media types of every documented operation, read from the app's own OpenAPI
+ * registry once (on first use, when every route is mounted): what the document promises is what
+ * the media-type middleware enforces.
+ */
+export function declaredMediaTypes(app: OpenAPIHono<AppEnv>) {
+  let byOperation: Map<string, string[]> | undefined;
+  return (method: string, path: string) => {
+    byOperation ??= new Map(
+      app.openAPIRegistry.definitions.flatMap((def) =>
+        def.type === 'route'
+          ? [
+              [
+                `${def.route.method.toUpperCase()} ${def.route.path}`,
+                Object.keys(def.route.request?.body?.content ?? {}),
+              ],
+            ]
+          : [],
+      ),
+    );
+    return byOperation.get(`${method} ${path}`);
+  };
+}

@@ -2,7 +2,8 @@
  * The bad-input corpus: requests every /v1 endpoint must refuse with a 4xx JSON error (never a 5xx,
  * never a partial write). Built from small generators so each family is easy to extend.
  */
-export type AuthMode = 'valid' | 'none' | { header: string };
+/** `claims`: a validly signed token of the corpus's admin with these claims added (or overriding). */
+export type AuthMode = 'valid' | 'none' | { header: string } | { claims: Record<string, unknown> };
 
 export interface Case {
   name: string;
@@ -43,6 +44,25 @@ const BAD_AUTH: [string, AuthMode][] = [
   ['oversized token', { header: `Bearer ${'a'.repeat(9_000)}` }],
   ['two tokens', { header: 'Bearer a.b.c Bearer d.e.f' }],
 ];
+
+/** Signed by the trusted key, yet not a caller to serve: refused before anything is provisioned. */
+const SIGNED_BUT_REFUSED: [string, Record<string, unknown>, number][] = [
+  ['pending session', { sts: 'pending' }, 401],
+  ['ended session', { sts: 'ended' }, 401],
+  ['tenant_id of the nil uuid', { tenant_id: '00000000-0000-0000-0000-000000000000' }, 403],
+  ['tenant_id of another tenant', { tenant_id: '3f1e2d4c-5b6a-4978-8a9b-0c1d2e3f4a5b' }, 403],
+  ['tenant_id not a uuid', { tenant_id: "x' or 1=1" }, 403],
+];
+
+/** Media types each write does not declare in /openapi.json: refused (415) before the body is read. */
+const UNDECLARED_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/json; charset=iso-8859-1',
+];
+const DECLARED_TYPES: Record<string, string[]> = {
+  'PATCH /v1/preferences': ['application/json', 'application/merge-patch+json'],
+};
 
 const MALFORMED_JSON = [
   '{',
@@ -367,6 +387,35 @@ export function buildCorpus(): Case[] {
       body: {},
       expect: 404,
     });
+  }
+
+  for (const [method, path] of ENDPOINTS) {
+    for (const [label, claims, status] of SIGNED_BUT_REFUSED) {
+      cases.push({
+        name: `${method} ${path}: ${label}`,
+        method,
+        path,
+        auth: { claims },
+        headers: JSON_TYPE,
+        body: {},
+        expect: status,
+      });
+    }
+  }
+
+  for (const [method, path] of WRITES) {
+    const declared = DECLARED_TYPES[`${method} ${path}`] ?? ['application/json'];
+    for (const type of UNDECLARED_TYPES.filter((t) => !declared.includes(t))) {
+      cases.push({
+        name: `${method} ${path}: undeclared media type ${type}`,
+        method,
+        path,
+        auth: 'valid',
+        headers: { 'Content-Type': type },
+        body: { theme: 'dark', name: 'Renamed', preferences: { theme: 'dark' } },
+        expect: 415,
+      });
+    }
   }
 
   for (const [label, headers, body] of [

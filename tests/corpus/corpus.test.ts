@@ -13,7 +13,8 @@ const owner = postgres(inject('corpusOwnerDatabaseUrl'), {
   socket: openWorkersSocket,
 } as postgres.Options<Record<string, never>>);
 
-const admin = caller({ org: { id: clerkId('org'), role: 'admin', slug: 'corpus' } });
+const adminOrg = { id: clerkId('org'), role: 'admin' as const, slug: 'corpus' };
+const admin = caller({ org: adminOrg });
 
 async function snapshot() {
   const [row] = await owner`
@@ -29,7 +30,12 @@ async function snapshot() {
 async function send(c: Case) {
   const headers: Record<string, string> = { ...c.headers };
   if (c.auth === 'valid') Object.assign(headers, await admin.headers());
-  else if (c.auth !== 'none') headers.Authorization = c.auth.header;
+  else if (c.auth !== 'none') {
+    headers.Authorization =
+      'claims' in c.auth
+        ? `Bearer ${await signToken({ sub: admin.sub, org: adminOrg, claims: c.auth.claims })}`
+        : c.auth.header;
+  }
   const body =
     c.body === undefined || c.method === 'GET'
       ? undefined

@@ -34,7 +34,7 @@ describe('tracing configuration', () => {
     );
     expect(config).toMatchObject({
       service: { name: 'meatymusic-api', version: '0.1.0' },
-      sampling: { headSampler: { ratio: 0.25, acceptRemote: true } },
+      sampling: { headSampler: { ratio: 0.25, acceptRemote: false } },
     });
     const exporter = (config as unknown as { spanProcessors: { exporter: unknown } }).spanProcessors.exporter;
     expect(exporter).toBeInstanceOf(OTLPExporter);
@@ -42,6 +42,12 @@ describe('tracing configuration', () => {
       url: 'https://collector.example:4318/v1/traces',
       headers: expect.objectContaining({ 'x-honeycomb-team': 'abc' }),
     });
+  });
+
+  it("a caller's sampling decision counts only when the configuration trusts callers", () => {
+    const sampling = (vars: Record<string, string>) => traceConfig(settingsWith(vars))?.sampling;
+    expect(sampling({})).toMatchObject({ headSampler: { acceptRemote: false } });
+    expect(sampling({ OTEL_TRUST_PARENT_SAMPLING: 'true' })).toMatchObject({ headSampler: { acceptRemote: true } });
   });
 
   it('in development without an endpoint, spans go to the console', () => {
@@ -69,6 +75,13 @@ describe('inside the instrumented Worker', () => {
     // an unsampled context of its own: flags 00.
     expect(res.headers.get('traceparent')).toMatch(new RegExp(`^00-${TRACE}-(?!${CALLER_SPAN})[0-9a-f]{16}-01$`));
     expect(res.headers.get('X-Trace-ID')).toBe(TRACE);
+  });
+
+  it("the service's own ratio decides sampling: a caller's not-sampled flag keeps its trace id, not its decision", async () => {
+    // The test Worker samples everything (ratio 1); a caller asking for nothing is traced anyway,
+    // as a caller asking for everything is sampled at the ratio, not at its word.
+    const res = await api('/', { headers: { traceparent: `00-${TRACE}-${CALLER_SPAN}-00` } });
+    expect(res.headers.get('traceparent')).toMatch(new RegExp(`^00-${TRACE}-(?!${CALLER_SPAN})[0-9a-f]{16}-01$`));
   });
 
   it('a span started outside any request runs the work untraced instead of throwing', async () => {

@@ -3,11 +3,10 @@ import { Hono } from 'hono';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { parseSettings } from '../../worker/config';
 import { onError } from '../../worker/error-handler';
-import type { AuthContext } from '../../worker/middleware/auth';
+import type { Caller as VerifiedCaller } from '../../worker/middleware/auth';
 import { rateLimit } from '../../worker/middleware/rate-limit';
 import { redis } from '../../worker/middleware/redis';
 import { createLogger } from '../../worker/observability/logger';
-import type { TenantView } from '../../worker/tenancy/views';
 import type { AppEnv } from '../../worker/types';
 import { apiWithVars, type ErrorBody } from '../support/api';
 import { caller, clerkId } from '../support/tokens';
@@ -114,8 +113,8 @@ describe('rate limiting (sliding window, per user and per tenant)', () => {
 });
 
 describe('the rate-limit middleware on its own', () => {
-  /** Just settings, a logger, an identity and the limiter: no tenant cache call before it. */
-  function app(vars: Record<string, string>, identity: { userId: string; tenantId: string } | null) {
+  /** Just settings, a logger, a verified caller and the limiter: no tenant cache call before it. */
+  function app(vars: Record<string, string>, identity: { userId: string; tenantId: string }) {
     const lines: Record<string, unknown>[] = [];
     const settings = parseSettings({ ...env, ...vars } as unknown as Record<string, unknown>);
     const logger = createLogger({
@@ -128,10 +127,7 @@ describe('the rate-limit middleware on its own', () => {
       .use(async (c, next) => {
         c.set('settings', settings);
         c.set('logger', logger);
-        if (identity) {
-          c.set('auth', { userId: identity.userId } as AuthContext);
-          c.set('tenant', { id: identity.tenantId } as TenantView);
-        }
+        c.set('auth', { userId: identity.userId, tenant: { kind: 'org', id: identity.tenantId } } as VerifiedCaller);
         await next();
       })
       .use(redis())
@@ -159,14 +155,5 @@ describe('the rate-limit middleware on its own', () => {
     const { get, lines } = app({ RATE_LIMIT_USER_PER_MINUTE: '1' }, identity);
     expect([(await get()).status, (await get()).status]).toEqual([200, 429]);
     expect(lines.filter((l) => l.level === 'warn' && l.redis_operation)).toEqual([]);
-  });
-
-  it('a request with no identity has nothing to key on and is not limited', async () => {
-    const { get } = app({ RATE_LIMIT_USER_PER_MINUTE: '1', RATE_LIMIT_TENANT_PER_MINUTE: '1' }, null);
-    for (let i = 0; i < 3; i++) {
-      const res = await get();
-      expect(res.status).toBe(200);
-      expect(res.headers.get('RateLimit-Limit')).toBeNull();
-    }
   });
 });

@@ -9,11 +9,21 @@ const owner = ownerSqlInWorker();
 afterAll(() => owner.end());
 
 let seq = 0;
+// Clerk stamps each event (ms); strictly increasing here, so events sent one after another are in order.
+let clock = Date.now();
 
-/** Delivers an event the way Svix does: raw JSON body plus svix-id/timestamp/signature headers. */
-async function deliver(event: object, { at = new Date(), secret = inject('clerkWebhookSecret') } = {}) {
-  const body = JSON.stringify(event);
-  const id = `msg_${Date.now()}_${++seq}`;
+type DeliverOptions = { at?: Date; secret?: string; id?: string };
+
+/**
+ * Delivers an event the way Svix does: raw JSON body plus svix-id/timestamp/signature headers. Events
+ * without a `timestamp` get the next tick of the test's clock; `id` repeats a delivery (a replay).
+ */
+async function deliver(
+  event: object,
+  { at = new Date(), secret = inject('clerkWebhookSecret'), id }: DeliverOptions = {},
+) {
+  const body = JSON.stringify({ timestamp: ++clock, ...event });
+  id ??= `msg_${Date.now()}_${++seq}`;
   const signature = new Webhook(secret).sign(id, at, body);
   return api('/v1/webhooks/clerk', {
     method: 'POST',
@@ -114,6 +124,53 @@ describe('Clerk webhooks', () => {
     expect((await res.json<ErrorBody>()).error.code).toBe('tenant_inactive');
   });
 
+  it('a replayed delivery (same svix-id, inside the signature tolerance) is acknowledged but not applied again', async () => {
+    const orgId = clerkId('org');
+    const userId = clerkId('user');
+    const tenantId = await uuidV5(`org:${orgId}`);
+    const joined = { ...membership('organizationMembership.created', orgId, userId), timestamp: ++clock };
+    expect((await deliver(joined, { id: `msg_replayed_once${userId}` })).status).toBe(200);
+    // The member is removed by other means; a replay of the old delivery must not bring them back.
+    await owner`delete from users where tenant_id = ${tenantId} and clerk_user_id = ${userId}`;
+    const replay = await deliver(joined, { id: `msg_replayed_once${userId}` });
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toEqual({ received: true, handled: true, outcome: 'duplicate' });
+    const [row] = await owner`select count(*)::int as n from users where tenant_id = ${tenantId}`;
+    expect(row?.n).toBe(0);
+    // Kept durably in Postgres, not only in a cache.
+    const [kept] =
+      await owner`select tenant_id from clerk_webhook_deliveries where svix_id = ${`msg_replayed_once${userId}`}`;
+    expect(kept?.tenant_id).toBe(tenantId);
+  });
+
+  it('a membership.created delivered after its .deleted does not re-add the member', async () => {
+    const orgId = clerkId('org');
+    const userId = clerkId('user');
+    const tenantId = await uuidV5(`org:${orgId}`);
+    const [createdAt, deletedAt] = [++clock, ++clock];
+    await deliver({ ...membership('organizationMembership.created', orgId, userId), timestamp: createdAt });
+    await deliver({ ...membership('organizationMembership.deleted', orgId, userId), timestamp: deletedAt });
+    // Svix retries the first delivery late (a new attempt of the same event, under another message id).
+    const late = await deliver({
+      ...membership('organizationMembership.created', orgId, userId),
+      timestamp: createdAt,
+    });
+    expect(await late.json()).toEqual({ received: true, handled: true, outcome: 'stale' });
+    const [row] = await owner`select count(*)::int as n from users where tenant_id = ${tenantId}`;
+    expect(row?.n).toBe(0);
+  });
+
+  it('a user.created arriving after user.deleted does not bring the personal workspace back', async () => {
+    const userId = clerkId('user');
+    const user = { id: userId, first_name: 'Late', email_addresses: [] };
+    const [createdAt, deletedAt] = [++clock, ++clock];
+    await deliver({ type: 'user.created', data: user, timestamp: createdAt });
+    await deliver({ type: 'user.deleted', data: { id: userId }, timestamp: deletedAt });
+    await deliver({ type: 'user.created', data: user, timestamp: createdAt });
+    const [row] = await owner`select count(*)::int as n from tenants where id = ${await uuidV5(`user:${userId}`)}`;
+    expect(row?.n).toBe(0);
+  });
+
   it('a bad signature -> 401 and nothing is written', async () => {
     const orgId = clerkId('org');
     const res = await deliver(
@@ -148,6 +205,23 @@ describe('Clerk webhooks', () => {
     const res = await deliver({ type: 'session.created', data: { id: 'sess_1' } });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ received: true, handled: false });
+  });
+
+  it('a handled event without Clerk’s timestamp -> 422: its order could not be judged', async () => {
+    const body = JSON.stringify({ type: 'organization.created', data: { id: clerkId('org'), name: 'No Time' } });
+    const id = `msg_untimed_${++seq}`;
+    const at = new Date();
+    const res = await api('/v1/webhooks/clerk', {
+      method: 'POST',
+      body,
+      headers: {
+        'Content-Type': 'application/json',
+        'svix-id': id,
+        'svix-timestamp': String(Math.floor(at.getTime() / 1000)),
+        'svix-signature': new Webhook(inject('clerkWebhookSecret')).sign(id, at, body),
+      },
+    });
+    expect(res.status).toBe(422);
   });
 
   it('a signed payload with a NUL in a name -> 422, not a 500 from Postgres', async () => {

@@ -1,10 +1,12 @@
 import { verifyToken } from '@clerk/backend';
 import { TokenVerificationError } from '@clerk/backend/errors';
-import { SpanKind } from '@opentelemetry/api';
-import type { MiddlewareHandler } from 'hono';
+import { SpanKind, trace } from '@opentelemetry/api';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { ApiError, DependencyError } from '../errors';
 import { inSpan } from '../observability/spans';
+import { type TenantKey, tenantKeyFor } from '../tenancy/tenant-id';
+import type { LoggerVariables } from './request-logger';
 import type { SettingsVariables } from './settings';
 
 /** Who is calling, as the verified token (or the dev bypass) says. Nothing here is from the request body. */
@@ -15,19 +17,32 @@ export interface AuthContext {
   /** Clerk's form, e.g. `org:admin`. */
   orgRole: string | null;
   orgSlug: string | null;
-  /** A `tenant_id` custom claim (a session-token template), which wins over the organization. */
+  /** A `tenant_id` custom claim (a session-token template): accepted only when it names `tenant`. */
   tenantClaim: string | null;
+  /** Clerk's `sts`: `pending` while the session has unfinished tasks; absent in older tokens. */
+  sessionStatus: string | null;
   email: string | null;
   name: string | null;
   via: 'token' | 'dev-bypass';
 }
 
-export type AuthVariables = { auth: AuthContext };
+/** The verified caller and the tenant the token lets them act for (derived, never looked up). */
+export type Caller = AuthContext & { tenant: TenantKey };
+
+export type AuthVariables = { auth: Caller };
 
 export type AuthOptions = {
   /** Header that carries the dev user id when the development bypass is on. */
   devHeader?: string;
+  /**
+   * Requests that may come from a pending session (one with unfinished session tasks, which Clerk's
+   * own request authentication treats as signed out). None by default: a route opts in here.
+   */
+  acceptsPendingSession?: (c: Context) => boolean;
 };
+
+/** Reasons a 401 may name outside development; every other one is `unauthenticated` (the log has it). */
+const PUBLIC_REASONS = new Set(['token_expired', 'session_pending']);
 
 // Bounded, printable ids before they reach SQL parameters, cache keys or logs.
 const CLERK_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -40,35 +55,47 @@ const UNAVAILABLE_REASONS = new Set(['jwk-remote-failed-to-load', 'jwk-failed-to
  * Verifies the Clerk session JWT from `Authorization: Bearer` or the `__session` cookie.
  * Networkless when CLERK_JWT_KEY is set, JWKS via CLERK_SECRET_KEY otherwise.
  */
-export function auth({ devHeader = 'X-Dev-User' }: AuthOptions = {}): MiddlewareHandler<{
-  Variables: SettingsVariables & AuthVariables;
+export function auth({
+  devHeader = 'X-Dev-User',
+  acceptsPendingSession = () => false,
+}: AuthOptions = {}): MiddlewareHandler<{
+  Variables: SettingsVariables & LoggerVariables & AuthVariables;
 }> {
   return async function auth(c, next) {
     const settings = c.var.settings.auth;
+    const refuse = (reason: string, message: string): never => {
+      // The precise reason is for operators; outside development a caller probing tokens learns less.
+      c.var.logger.warn('authentication refused', { auth_failure_reason: reason });
+      trace.getActiveSpan()?.setAttribute('auth.failure_reason', reason);
+      const code = c.var.settings.isDevelopment || PUBLIC_REASONS.has(reason) ? reason : 'unauthenticated';
+      throw new ApiError(401, code, message);
+    };
+
     const devUser = c.req.header(devHeader);
     if (settings.devBypass && devUser !== undefined) {
-      if (!CLERK_ID.test(devUser))
-        throw new ApiError(401, 'unauthorized', `${devHeader} must be a Clerk-style user id`);
+      if (!CLERK_ID.test(devUser)) refuse('unauthorized', `${devHeader} must be a Clerk-style user id`);
       const { orgId, orgName, email } = settings.devBypass;
-      c.set('auth', {
+      const who: AuthContext = {
         userId: devUser,
         sessionId: null,
         orgId,
         orgRole: 'org:admin',
         orgSlug: orgName,
         tenantClaim: null,
+        sessionStatus: null,
         email,
         name: null,
         via: 'dev-bypass',
-      });
+      };
+      c.set('auth', { ...who, tenant: await tenantKeyFor(who) });
       return next();
     }
 
     const token = bearerToken(c.req.header('Authorization')) ?? getCookie(c, '__session');
-    if (!token) throw new ApiError(401, 'unauthorized', 'A session token is required (Authorization: Bearer)');
-    if (token.length > MAX_TOKEN_LENGTH) throw new ApiError(401, 'token_invalid', 'The session token is too long');
+    if (!token) return refuse('unauthorized', 'A session token is required (Authorization: Bearer)');
+    if (token.length > MAX_TOKEN_LENGTH) refuse('token_invalid', 'The session token is too long');
     if (!settings.jwtKey && !settings.secretKey) {
-      throw new ApiError(401, 'unauthorized', 'Token verification is not configured on this server');
+      refuse('unauthorized', 'Token verification is not configured on this server');
     }
 
     let claims: Record<string, unknown>;
@@ -87,11 +114,18 @@ export function auth({ devHeader = 'X-Dev-User' }: AuthOptions = {}): Middleware
       if ((verdict && UNAVAILABLE_REASONS.has(error.reason)) || (!verdict && !settings.jwtKey)) {
         throw new DependencyError('identity provider', error);
       }
-      const reason = verdict ? error.reason : 'token-invalid';
-      throw new ApiError(401, reason.replaceAll('-', '_'), 'The session token is not valid');
+      return refuse((verdict ? error.reason : 'token-invalid').replaceAll('-', '_'), 'The session token is not valid');
     }
 
-    c.set('auth', authFromClaims(claims));
+    const who = authFromClaims(claims);
+    if (!who) return refuse('token_invalid', 'The token has no valid subject or organization');
+    // Anything but an active (or, in older tokens, unstated) session is signed out, as Clerk treats it.
+    if (who.sessionStatus !== null && who.sessionStatus !== 'active') {
+      if (who.sessionStatus !== 'pending' || !acceptsPendingSession(c)) {
+        refuse(who.sessionStatus === 'pending' ? 'session_pending' : 'session_inactive', 'The session is not active');
+      }
+    }
+    c.set('auth', { ...who, tenant: await tenantKeyFor(who) });
     await next();
   };
 }
@@ -101,24 +135,31 @@ function bearerToken(header: string | undefined) {
   return match?.[1];
 }
 
-/** Reads both session-token shapes: v2 (`o: { id, rol, slg }`) and v1 (`org_id`, `org_role`, `org_slug`). */
-export function authFromClaims(claims: Record<string, unknown>): AuthContext {
+/**
+ * Reads both session-token shapes: v2 (`o: { id, rol, slg }`) and v1 (`org_id`, `org_role`, `org_slug`).
+ * The organization, its role and slug all come from one shape: a v1 role beside a v2 org never counts.
+ */
+export function authFromClaims(claims: Record<string, unknown>): AuthContext | null {
   // Claims end up in Postgres text columns, which refuse NUL and lone surrogates: such a value is dropped.
   const str = (v: unknown) =>
     typeof v === 'string' && v.length > 0 && v.length <= 256 && !/\p{Cc}/u.test(v) && v.isWellFormed() ? v : null;
   const userId = str(claims.sub);
-  if (!userId || !CLERK_ID.test(userId)) throw new ApiError(401, 'token_invalid', 'The token has no valid subject');
-  const org = typeof claims.o === 'object' && claims.o !== null ? (claims.o as Record<string, unknown>) : null;
-  const orgId = str(org?.id) ?? str(claims.org_id);
-  if (orgId && !CLERK_ID.test(orgId)) throw new ApiError(401, 'token_invalid', 'The token has an invalid organization');
-  const v2Role = str(org?.rol);
+  if (!userId || !CLERK_ID.test(userId)) return null;
+  const v2 = typeof claims.o === 'object' && claims.o !== null ? (claims.o as Record<string, unknown>) : null;
+  const v2Role = str(v2?.rol);
+  const org = v2
+    ? { id: str(v2.id), role: v2Role ? `org:${v2Role}` : null, slug: str(v2.slg) }
+    : { id: str(claims.org_id), role: str(claims.org_role), slug: str(claims.org_slug) };
+  if (org.id && !CLERK_ID.test(org.id)) return null;
   return {
     userId,
     sessionId: str(claims.sid),
-    orgId,
-    orgRole: v2Role ? `org:${v2Role}` : str(claims.org_role),
-    orgSlug: str(org?.slg) ?? str(claims.org_slug),
-    tenantClaim: str(claims.tenant_id),
+    orgId: org.id,
+    orgRole: org.id ? org.role : null,
+    orgSlug: org.id ? org.slug : null,
+    // Present but unusable (not a short string) still counts as a claim, so it cannot be smuggled past.
+    tenantClaim: claims.tenant_id === undefined ? null : (str(claims.tenant_id) ?? ''),
+    sessionStatus: claims.sts === undefined ? null : (str(claims.sts) ?? ''),
     email: str(claims.email),
     name: str(claims.name),
     via: 'token',

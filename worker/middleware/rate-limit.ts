@@ -4,7 +4,6 @@ import { ApiError } from '../errors';
 import type { AuthVariables } from './auth';
 import type { RedisVariables } from './redis';
 import type { SettingsVariables } from './settings';
-import type { TenantVariables } from './tenant';
 
 export type RateLimitOptions = {
   /** Redis key prefix; each subject kind gets its own below it. */
@@ -21,18 +20,20 @@ const blockedUntil = new Map<string, number>();
 /**
  * Sliding-window limits per user and per tenant (@upstash/ratelimit). Every answer carries the
  * RateLimit-* headers of the tighter limit; over it, 429 with Retry-After. When Redis fails or is too
- * slow the request goes through (fail open, docs/decisions), logged at warn by the Redis accessor.
- * Mount after auth and tenant; a request with neither has no subject and is not limited here.
+ * slow the request goes through (fail open, docs/decisions/003), logged at warn by the Redis accessor.
+ * Mount right after auth and before tenant resolution: both subjects come from the verified token, so
+ * a refused request never reaches provisioning and writes nothing.
  */
 export function rateLimit({ prefix = 'mm:rl' }: RateLimitOptions = {}): MiddlewareHandler<{
-  Variables: SettingsVariables & RedisVariables & Partial<AuthVariables> & Partial<TenantVariables>;
+  Variables: SettingsVariables & RedisVariables & AuthVariables;
 }> {
   return async function rateLimit(c, next) {
     const limits = c.var.settings.rateLimit;
-    const subjects: Subject[] = [];
-    if (c.var.auth) subjects.push({ kind: 'user', id: c.var.auth.userId, perMinute: limits.userPerMinute });
-    if (c.var.tenant) subjects.push({ kind: 'tenant', id: c.var.tenant.id, perMinute: limits.tenantPerMinute });
-    if (!limits.enabled || !c.var.redis.enabled || subjects.length === 0) return next();
+    if (!limits.enabled || !c.var.redis.enabled) return next();
+    const subjects: Subject[] = [
+      { kind: 'user', id: c.var.auth.userId, perMinute: limits.userPerMinute },
+      { kind: 'tenant', id: c.var.auth.tenant.id, perMinute: limits.tenantPerMinute },
+    ];
 
     const outcome = await c.var.redis.run('ratelimit', (client) =>
       Promise.all(

@@ -2,7 +2,6 @@ import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../errors';
 import { cachedMembership } from '../tenancy/membership-cache';
 import { provisionMembership, roleFor } from '../tenancy/provision';
-import { tenantKeyFor } from '../tenancy/tenant-id';
 import { type TenantView, tenantView, type UserView, userView } from '../tenancy/views';
 import type { AuthVariables } from './auth';
 import type { DatabaseVariables } from './database';
@@ -12,15 +11,16 @@ import type { SettingsVariables } from './settings';
 export type TenantVariables = { tenant: TenantView; user: UserView };
 
 /**
- * Resolves the caller's tenant from the verified token, provisioning tenant and user on first sight,
- * and puts both on the context. Resolution is cached in Redis: most requests pay no database trip for it.
+ * Resolves the caller's tenant (derived from the verified token by auth) to its rows, provisioning
+ * tenant and user on first sight, and puts both on the context. Mount after the rate limit: a refused
+ * request must not write. Resolution is cached in Redis: most requests pay no database trip for it.
  */
 export function tenant(): MiddlewareHandler<{
   Variables: SettingsVariables & AuthVariables & DatabaseVariables & RedisVariables & TenantVariables;
 }> {
   return async function tenant(c, next) {
     const auth = c.var.auth;
-    const key = await tenantKeyFor(auth);
+    const key = auth.tenant;
     const { tenancy, cache } = c.var.settings;
     const who = { tenantId: key.id, clerkUserId: auth.userId, role: roleFor(key, auth) };
     const membership = await cachedMembership(c.var.redis, who, cache.tenantTtlSeconds, async () => {

@@ -35,8 +35,9 @@ export function traceConfig(settings: Settings): TraceConfig | null {
       }),
       onExportError: throttledWarning(logger),
     }),
-    // Parent-based: a caller's sampling decision wins, the ratio applies to traces that start here.
-    sampling: { headSampler: { ratio: obs.sampleRatio, acceptRemote: true } },
+    // The caller's trace id is always continued, but its sampled flag is only a wish: an outside client
+    // could otherwise have every request traced and exported. Trusted callers (by config) decide.
+    sampling: { headSampler: { ratio: obs.sampleRatio, acceptRemote: obs.trustParentSampling } },
     handlers: { fetch: { acceptTraceContext: true } },
     fetch: { includeTraceContext: true },
   };

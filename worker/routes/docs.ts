@@ -1,8 +1,57 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { Scalar } from '@scalar/hono-api-reference';
+import type { Context } from 'hono';
+import { notFound } from '../errors';
 import type { AppEnv } from '../types';
 
-/** `/openapi.json` generated from the routes' own zod schemas, and a reference UI at `/docs`. */
+/**
+ * The API reference: Swagger UI from the installed `swagger-ui-dist` (versioned by the lockfile, uploaded
+ * with the Worker as static assets), configured by a script of ours. Everything the page loads comes
+ * from this origin: no CDN, no inline script or style, so its CSP names no other origin and no
+ * `unsafe-inline` (docs/decisions/008).
+ */
+const DOCS_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>MeatyMusic AMCS API reference</title>
+    <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+  </head>
+  <body>
+    <main id="reference"></main>
+    <script src="/docs/assets/swagger-ui-bundle.js"></script>
+    <script src="/docs/assets/init.js"></script>
+  </body>
+</html>
+`;
+
+// validatorUrl: null, or Swagger UI sends the document to validator.swagger.io for a badge.
+const INIT = `window.addEventListener('load', function () {
+  window.ui = SwaggerUIBundle({
+    url: '/openapi.json',
+    dom_id: '#reference',
+    deepLinking: true,
+    validatorUrl: null,
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: 'BaseLayout',
+  });
+});
+`;
+
+/** Files of swagger-ui-dist the page uses; nothing else in the package is reachable. */
+const VENDORED = new Set(['swagger-ui.css', 'swagger-ui-bundle.js']);
+
 export function mountDocs(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -14,25 +63,30 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
     const { title, description, version } = c.var.settings.service;
     return { openapi: '3.1.0', info: { title, description, version } };
   });
-  app.get(
-    '/docs',
-    async (c, next) => {
-      await next();
-      // The reference UI is a script from jsDelivr configured inline; allow exactly that.
-      c.header(
-        'Content-Security-Policy',
-        [
-          "default-src 'none'",
-          "script-src 'unsafe-inline' https://cdn.jsdelivr.net",
-          "style-src 'unsafe-inline' https://cdn.jsdelivr.net",
-          'font-src https://cdn.jsdelivr.net https://fonts.scalar.com data:',
-          "img-src 'self' data: https:",
-          "connect-src 'self'",
-          "frame-ancestors 'none'",
-          "base-uri 'none'",
-        ].join('; '),
-      );
-    },
-    Scalar({ url: '/openapi.json', pageTitle: 'MeatyMusic AMCS API' }),
-  );
+  app.get('/docs', (c) => {
+    c.header('Content-Security-Policy', DOCS_CSP);
+    return c.html(PAGE);
+  });
+  app.get('/docs/assets/init.js', (c) => script(c, INIT));
+  app.get('/docs/assets/:file', async (c) => {
+    const file = c.req.param('file');
+    const assets = c.var.settings.docs.assets;
+    if (!VENDORED.has(file) || !assets) throw notFound('File');
+    const res = await assets.fetch(new URL(`/${file}`, c.req.url));
+    if (!res.ok) throw notFound('File');
+    return new Response(res.body, {
+      headers: {
+        'Content-Type': res.headers.get('Content-Type') ?? 'application/octet-stream',
+        'Cache-Control': 'public, max-age=3600',
+        'X-Content-Type-Options': 'nosniff',
+      },
+    });
+  });
+}
+
+function script(c: Context<AppEnv>, body: string) {
+  return c.body(body, 200, {
+    'Content-Type': 'text/javascript; charset=utf-8',
+    'Cache-Control': 'public, max-age=3600',
+  });
 }

@@ -5,8 +5,8 @@ import { issuesOf } from '../error-handler';
 import { ApiError, DependencyError } from '../errors';
 import { createRouter } from '../openapi';
 import { invalidate } from '../redis/cache';
-import { ClerkEventSchema, HANDLED_EVENTS } from '../tenancy/clerk-events';
-import { applyClerkEvent } from '../tenancy/clerk-sync';
+import { ClerkEventSchema, EventTimeSchema, HANDLED_EVENTS } from '../tenancy/clerk-events';
+import { applyClerkDelivery } from '../tenancy/clerk-sync';
 import { membershipKey } from '../tenancy/membership-cache';
 
 const MAX_WEBHOOK_BYTES = 256 * 1024;
@@ -14,8 +14,9 @@ const handled = new Set<string>(HANDLED_EVENTS);
 const Envelope = z.object({ type: z.string().max(100) });
 
 /**
- * Clerk → us, signed with Svix. The signature (and its timestamp tolerance, which stops replays)
- * is checked on the raw bytes before anything in the body is believed or even validated.
+ * Clerk → us, signed with Svix. The signature (and its timestamp tolerance) is checked on the raw
+ * bytes before anything in the body is believed or even validated. A delivery is applied once (its
+ * Svix id is recorded in Postgres) and never over a newer event of the same entity.
  */
 export const webhooks = createRouter();
 
@@ -31,9 +32,10 @@ webhooks.post(
     const secret = c.var.settings.auth.webhookSecret;
     if (!secret) throw new ApiError(503, 'webhooks_not_configured', 'CLERK_WEBHOOK_SECRET is not set');
     const raw = await c.req.text();
+    const svixId = c.req.header('svix-id') ?? '';
     try {
       new Webhook(secret).verify(raw, {
-        'svix-id': c.req.header('svix-id') ?? '',
+        'svix-id': svixId,
         'svix-timestamp': c.req.header('svix-timestamp') ?? '',
         'svix-signature': c.req.header('svix-signature') ?? '',
       });
@@ -51,17 +53,28 @@ webhooks.post(
     if (!envelope.success) throw new ApiError(422, 'validation_failed', 'Not a Clerk event', issuesOf(envelope.error));
     if (!handled.has(envelope.data.type)) return c.json({ received: true, handled: false }, 200);
 
-    const event = ClerkEventSchema.safeParse(body);
+    const event = ClerkEventSchema.and(EventTimeSchema).safeParse(body);
     if (!event.success) throw new ApiError(422, 'validation_failed', 'Unexpected event payload', issuesOf(event.error));
-    const affected = await applyClerkEvent(c.var.db, event.data, c.var.settings.tenancy.trialDays);
+    if (svixId.length > 200) throw new ApiError(400, 'bad_request', 'svix-id is too long');
+    const delivery = { svixId, eventAt: event.data.timestamp };
+    const result = await applyClerkDelivery(c.var.db, event.data, delivery, c.var.settings.tenancy.trialDays);
+    if (result.outcome !== 'applied') {
+      c.var.logger.info('clerk webhook skipped', {
+        event_type: event.data.type,
+        svix_id: svixId,
+        outcome: result.outcome,
+      });
+      return c.json({ received: true, handled: true, outcome: result.outcome }, 200);
+    }
+    const { affected } = result;
     const [first, ...rest] = affected.clerkUserIds.map((id) => membershipKey(affected.tenantId, id));
     // Otherwise a removed member or a cancelled tenant would keep working until the entry's TTL.
     // A 503 makes Svix deliver again; applying the event twice is harmless, a stale entry is not.
     if (first && !(await invalidate(c.var.redis, first, ...rest))) {
       throw new DependencyError('cache', new Error('membership entries could not be invalidated'));
     }
-    c.var.logger.info('clerk webhook applied', { event_type: event.data.type, svix_id: c.req.header('svix-id') });
-    return c.json({ received: true, handled: true }, 200);
+    c.var.logger.info('clerk webhook applied', { event_type: event.data.type, svix_id: svixId });
+    return c.json({ received: true, handled: true, outcome: result.outcome }, 200);
   },
 );
 
@@ -75,7 +88,10 @@ webhooks.openAPIRegistry.registerPath({
     body: { content: { 'application/json': { schema: z.object({ type: z.string(), data: z.object({}) }) } } },
   },
   responses: {
-    200: { description: 'Received (handled: false for event types we ignore)' },
+    200: {
+      description:
+        'Received (handled: false for event types we ignore; outcome duplicate for a delivery already applied, stale for an event older than one applied)',
+    },
     401: { description: 'Bad signature or timestamp outside the tolerance (replay)' },
     422: { description: 'Signed, but not a payload we understand' },
   },

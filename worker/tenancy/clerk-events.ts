@@ -45,6 +45,9 @@ export const HANDLED_EVENTS = [
   'organizationMembership.deleted',
 ] as const;
 
+/** Clerk's own time of the event (ms since the epoch): what per-entity ordering compares. */
+export const EventTimeSchema = z.object({ timestamp: z.int().min(0).max(Number.MAX_SAFE_INTEGER) });
+
 export const ClerkEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.enum(['user.created', 'user.updated']), data: userData }),
   z.object({ type: z.literal('user.deleted'), data: deleted }),

@@ -1,25 +1,32 @@
 import { isUuid } from '../../db/client';
 import { ApiError } from '../errors';
-import type { AuthContext } from '../middleware/auth';
 
 // Fixed namespace for MeatyMusic tenant ids (RFC 9562 name-based, SHA-1). Changing it orphans every tenant.
 const NAMESPACE = '5b0c3d1e-7f6a-4c2b-9e8d-1a2b3c4d5e6f';
 
-export type TenantKey = { kind: 'claim' | 'org' | 'personal'; id: string; clerkOrgId: string | null };
+export type TenantKey = { kind: 'org' | 'personal'; id: string; clerkOrgId: string | null };
+
+/** What the verified token says about where the caller acts. */
+export type TenantClaims = { userId: string; orgId: string | null; tenantClaim: string | null };
 
 /**
- * The tenant a caller acts for, derived from verified claims only: an explicit `tenant_id` claim,
- * else the active organization, else the user's personal workspace. Org and personal tenants get
- * deterministic ids, so provisioning never has to look across tenants (see docs/decisions).
+ * The tenant a caller acts for: the organization Clerk put in the token, else the user's personal
+ * workspace. Both ids are derived, never taken from the caller, so a token reaches only tenants Clerk
+ * vouches for. A `tenant_id` custom claim is only an assertion of the same: one naming any other
+ * tenant is refused (docs/decisions/001).
  */
-export async function tenantKeyFor(auth: AuthContext): Promise<TenantKey> {
-  if (auth.tenantClaim) {
-    if (!isUuid(auth.tenantClaim)) throw new ApiError(401, 'token_invalid', 'The tenant_id claim is not a uuid');
-    // Not linked to the org: that org's own tenant may already hold its clerk_org_id.
-    return { kind: 'claim', id: auth.tenantClaim.toLowerCase(), clerkOrgId: null };
+export async function tenantKeyFor({ userId, orgId, tenantClaim }: TenantClaims): Promise<TenantKey> {
+  const key: TenantKey = orgId
+    ? { kind: 'org', id: await uuidV5(`org:${orgId}`), clerkOrgId: orgId }
+    : { kind: 'personal', id: await uuidV5(`user:${userId}`), clerkOrgId: null };
+  if (tenantClaim !== null && !(isUuid(tenantClaim) && tenantClaim.toLowerCase() === key.id)) {
+    throw new ApiError(
+      403,
+      'tenant_claim_mismatch',
+      "The token's tenant_id claim does not name the tenant of its organization",
+    );
   }
-  if (auth.orgId) return { kind: 'org', id: await uuidV5(`org:${auth.orgId}`), clerkOrgId: auth.orgId };
-  return { kind: 'personal', id: await uuidV5(`user:${auth.userId}`), clerkOrgId: null };
+  return key;
 }
 
 export async function uuidV5(name: string, namespace = NAMESPACE): Promise<string> {
