@@ -94,7 +94,6 @@ export interface Settings {
   service: { name: 'meatymusic-api'; title: string; description: string; version: string };
   cors: { origins: string[] };
   db: { hyperdrive: Hyperdrive; statementTimeoutMs: number };
-  docs: { assets: Fetcher | null };
   obs: {
     logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
     tracingEnabled: boolean;
@@ -168,7 +167,6 @@ export function parseSettings(env: Record<string, unknown>): Settings {
     },
     cors: { origins: e.CORS_ORIGINS },
     db: { hyperdrive: e.HYPERDRIVE, statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS },
-    docs: { assets: e.ASSETS ?? null },
     obs: {
       logLevel: e.LOG_LEVEL,
       tracingEnabled: e.OBS_TRACING_ENABLED,

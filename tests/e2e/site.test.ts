@@ -293,7 +293,8 @@ describe('site in a real browser against the real API', () => {
         await route.continue();
       });
       await page.goto(`${stack.siteUrl}/dashboard`);
-      await expect.poll(() => [...held].sort()).toEqual(['/readyz', '/v1/me', '/v1/preferences']);
+      // Hydration starts the calls; a CPU-starved machine can take seconds to get there.
+      await expect.poll(() => [...held].sort(), { timeout: 20_000 }).toEqual(['/readyz', '/v1/me', '/v1/preferences']);
       expect(await page.locator('.skeleton').count()).toBeGreaterThan(0);
       await afterNextPaint(page);
       shots.push(await screenshot(page, `dashboard-loading-${viewport.width}`));
@@ -312,6 +313,33 @@ describe('site in a real browser against the real API', () => {
       await context.close();
     });
   }
+
+  it('API reference: renders every operation from the API origin alone, under a CSP without unsafe-inline', async () => {
+    const context = await newContext();
+    const api = new URL(stack.apiUrl);
+    const elsewhere: string[] = [];
+    // The network is the API's origin and nothing else: a CDN script or font would be refused here.
+    await context.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (url.origin === api.origin) return route.continue();
+      elsewhere.push(url.href);
+      return route.abort();
+    });
+    const page = await newPage(context);
+    const res = await page.goto(`${stack.apiUrl}/docs`);
+    const policy = res?.headers()['content-security-policy'] ?? '';
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).not.toContain('unsafe-inline');
+    expect(policy).not.toMatch(/https?:/);
+    await page.locator('.opblock').first().waitFor();
+    const spec = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as { paths: Record<string, object> };
+    const operations = Object.values(spec.paths).flatMap((ops) => Object.keys(ops)).length;
+    expect(await page.locator('.opblock').count()).toBe(operations);
+    expect(await page.getByRole('heading', { name: /MeatyMusic AMCS API/ }).count()).toBeGreaterThan(0);
+    expect(elsewhere).toEqual([]);
+    shots.push(await screenshot(page, 'api-reference'));
+    await context.close();
+  });
 
   it('dashboard: with the API down, each panel shows an error state, not a blank page', async () => {
     await stack.stopApi();

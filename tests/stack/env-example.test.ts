@@ -13,7 +13,7 @@ const schemaKeys = (path: string) => [...read(path).matchAll(/^ {2}([A-Z][A-Z0-9
 
 describe('.env.example', () => {
   it.each([
-    ['worker/config.ts', ['HYPERDRIVE']],
+    ['worker/config.ts', ['HYPERDRIVE', 'CLIENT_LIMITER']],
     ['scripts/local-env.ts', []],
   ])('documents every variable %s reads', (path, bindings) => {
     const keys = schemaKeys(path).filter((k) => !bindings.includes(k));

@@ -4,10 +4,10 @@ import { notFound } from '../errors';
 import type { AppEnv } from '../types';
 
 /**
- * The API reference: Swagger UI from the installed `swagger-ui-dist` (versioned by the lockfile, uploaded
- * with the Worker as static assets), configured by a script of ours. Everything the page loads comes
- * from this origin: no CDN, no inline script or style, so its CSP names no other origin and no
- * `unsafe-inline` (docs/decisions/008).
+ * The API reference: Swagger UI from the installed `swagger-ui-dist` (versioned by the lockfile, bundled
+ * into the Worker as text), configured by a script of ours. Everything the page loads comes from this
+ * origin: no CDN, no inline script or style, so its CSP names no other origin and no `unsafe-inline`
+ * (docs/decisions/008).
  */
 const DOCS_CSP = [
   "default-src 'none'",
@@ -49,8 +49,14 @@ const INIT = `window.addEventListener('load', function () {
 });
 `;
 
-/** Files of swagger-ui-dist the page uses; nothing else in the package is reachable. */
-const VENDORED = new Set(['swagger-ui.css', 'swagger-ui-bundle.js']);
+/** The files of swagger-ui-dist the page uses, loaded on first use: most isolates never serve /docs. */
+const VENDORED: Record<string, { type: string; load: () => Promise<{ default: string }> }> = {
+  'swagger-ui.css': { type: 'text/css; charset=utf-8', load: () => import('swagger-ui-dist/swagger-ui.css') },
+  'swagger-ui-bundle.js': {
+    type: 'text/javascript; charset=utf-8',
+    load: () => import('swagger-ui-dist/swagger-ui-bundle.js'),
+  },
+};
 
 export function mountDocs(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
@@ -67,26 +73,15 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
     c.header('Content-Security-Policy', DOCS_CSP);
     return c.html(PAGE);
   });
-  app.get('/docs/assets/init.js', (c) => script(c, INIT));
+  app.get('/docs/assets/init.js', (c) => asset(c, 'text/javascript; charset=utf-8', INIT));
   app.get('/docs/assets/:file', async (c) => {
-    const file = c.req.param('file');
-    const assets = c.var.settings.docs.assets;
-    if (!VENDORED.has(file) || !assets) throw notFound('File');
-    const res = await assets.fetch(new URL(`/${file}`, c.req.url));
-    if (!res.ok) throw notFound('File');
-    return new Response(res.body, {
-      headers: {
-        'Content-Type': res.headers.get('Content-Type') ?? 'application/octet-stream',
-        'Cache-Control': 'public, max-age=3600',
-        'X-Content-Type-Options': 'nosniff',
-      },
-    });
+    const name = c.req.param('file');
+    const file = Object.hasOwn(VENDORED, name) ? VENDORED[name] : undefined;
+    if (!file) throw notFound('File');
+    return asset(c, file.type, (await file.load()).default);
   });
 }
 
-function script(c: Context<AppEnv>, body: string) {
-  return c.body(body, 200, {
-    'Content-Type': 'text/javascript; charset=utf-8',
-    'Cache-Control': 'public, max-age=3600',
-  });
+function asset(c: Context<AppEnv>, type: string, body: string) {
+  return c.body(body, 200, { 'Content-Type': type, 'Cache-Control': 'public, max-age=3600' });
 }

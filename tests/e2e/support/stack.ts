@@ -12,7 +12,6 @@ import { buildSite } from './build-site';
 const base = z.coerce.number().int().min(1024).max(65_000).default(18300).parse(process.env.E2E_PORT_BASE);
 export const PORTS = { site: base, api: base + 1, apiInspector: base + 2, siteInspector: base + 3 } as const;
 const HOST = '127.0.0.1';
-const SITE_OUT_DIR = join(REPO_ROOT, 'dist', 'e2e-site');
 
 export type StackOptions = {
   /** The Worker's connection (the non-owner app role) to a migrated database. */
@@ -53,7 +52,10 @@ export async function startStack({ appDatabaseUrl, upstash, devUserId, devOrgId 
 
   try {
     // No Clerk key: the dashboard signs in through the API's development bypass.
-    await buildSite({ outDir: SITE_OUT_DIR, apiUrl, siteUrl }).catch(failWithLogs);
+    // Outside the repo: `wrangler pages dev` looks for a wrangler.toml above the folder it serves, and
+    // the repo's is the API Worker's (its [assets] would be served instead of the site).
+    const siteDir = join(work, 'site');
+    await buildSite({ outDir: siteDir, apiUrl, siteUrl }).catch(failWithLogs);
 
     const api = await spawnService({
       name: 'api',
@@ -85,7 +87,7 @@ export async function startStack({ appDatabaseUrl, upstash, devUserId, devOrgId 
         packageBin('wrangler'),
         'pages',
         'dev',
-        SITE_OUT_DIR,
+        siteDir,
         '--ip',
         HOST,
         '--port',
@@ -96,7 +98,7 @@ export async function startStack({ appDatabaseUrl, upstash, devUserId, devOrgId 
         join(work, 'pages'),
         '--show-interactive-dev-session=false',
       ],
-      cwd: REPO_ROOT,
+      cwd: work,
       env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
       pidFile: join(work, 'site.pid'),
       onLine: sink('site'),
