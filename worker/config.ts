@@ -51,8 +51,6 @@ const envSchema = z.object({
     (v) => typeof v === 'object' && v !== null && 'connectionString' in v,
     'a Hyperdrive binding',
   ),
-  // The API reference's static files (swagger-ui-dist); absent, /docs serves the page without them.
-  ASSETS: z.custom<Fetcher>((v) => typeof v === 'object' && v !== null && 'fetch' in v, 'an assets binding').optional(),
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   OBS_TRACING_ENABLED: flag(true),
   OTEL_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { wranglerDev } from '../../../scripts/dev/commands';
-import { packageBin, REPO_ROOT } from '../../../scripts/dev/paths';
+import { packageBin } from '../../../scripts/dev/paths';
 import { type ServiceProcess, spawnService, untilReady } from '../../../scripts/dev/process';
 import { httpGet, retry } from '../../../scripts/dev/wait';
 import { buildSite } from './build-site';
