@@ -4,7 +4,10 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 
 type Inject = Parameters<Extract<Parameters<typeof cloudflareTest>[0], (...args: never[]) => unknown>>[0]['inject'];
 
-/** A project whose tests run inside workerd against the real Worker, its Hyperdrive on `database`. */
+/**
+ * A project whose tests run inside workerd against the real Worker, its Hyperdrive on `database`.
+ * wrangler.toml's top level is production-safe, so development comes from these bindings.
+ */
 function workerProject(
   name: string,
   database: 'appDatabaseUrl' | 'corpusAppDatabaseUrl',
@@ -17,6 +20,8 @@ function workerProject(
         miniflare: {
           hyperdrives: { HYPERDRIVE: inject(database) },
           bindings: {
+            ENVIRONMENT: 'development',
+            CORS_ORIGINS: 'http://localhost:4321,http://127.0.0.1:4321',
             CLERK_JWT_KEY: inject('clerkPublicPem'),
             CLERK_AUTHORIZED_PARTIES: 'http://localhost:4321',
             CLERK_WEBHOOK_SECRET: inject('clerkWebhookSecret'),
