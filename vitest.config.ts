@@ -98,6 +98,17 @@ export default defineConfig({
         },
       },
       {
+        // The Worker as staging and production run it (`wrangler dev --env <name>`, local mode) with the
+        // test's Clerk keys and local stand-ins for the services; ports from E2E_PORT_BASE + 10 (18310-18329).
+        test: {
+          name: 'deployed',
+          include: ['tests/deployed/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         // The local stack (npm run dev, verify, docker-compose, workflows); its servers use ports 18400-18439.
         test: {
           name: 'stack',
