@@ -67,19 +67,19 @@ const top = unstable_readConfig({ config: configPath });
 const target = unstable_readConfig({ config: configPath, env });
 const others = DEPLOYED_ENVS.filter((e) => e !== env).map((e) => unstable_readConfig({ config: configPath, env: e }));
 
-check('Hyperdrive ids are real and this environment’s own', () => {
+check("Hyperdrive ids are real and this environment's own", () => {
   const problems: string[] = [];
   const local = new Set(top.hyperdrive.map((h: { id: string }) => h.id));
+  const placeholder = (id: string) => !HEX_ID.test(id) || /^0+$/.test(id);
   if (target.hyperdrive.length === 0) problems.push('no [[hyperdrive]] binding in this environment');
   for (const { binding, id } of target.hyperdrive) {
     const where = `${binding} id "${id}"`;
-    if (!HEX_ID.test(id) || /^0+$/.test(id))
-      problems.push(`${where} is a placeholder: put the id of \`wrangler hyperdrive create\``);
+    if (placeholder(id)) problems.push(`${where} is a placeholder: put the id of \`wrangler hyperdrive create\``);
     else if (local.has(id)) problems.push(`${where} is the local development id`);
-    for (const other of others) {
-      if (other.hyperdrive.some((h: { id: string }) => h.id === id) && HEX_ID.test(id) && !/^0+$/.test(id)) {
-        problems.push(`${where} is also ${other.targetEnvironment}'s: each environment needs its own database`);
-      }
+    else if (others.some((other) => other.hyperdrive.some((h: { id: string }) => h.id === id))) {
+      problems.push(
+        `${where} is also ${others.map((o) => o.targetEnvironment).join(', ')}'s: each environment needs its own database`,
+      );
     }
   }
   return problems;
@@ -91,13 +91,13 @@ check('every required secret is listed under secrets.required', () => {
   return missing.length ? [`[env.${env}.secrets] required lacks: ${missing.join(', ')}`] : [];
 });
 
-check('the Worker’s config accepts these vars', () => {
+check("the Worker's config accepts these vars", () => {
   // Stand-ins for the secrets (their presence is checked above and, with a token, below).
-  const standIns = { ...Object.fromEntries(DEPLOYED_SECRETS.map((name) => [name, 'stand-in'])) };
-  standIns.UPSTASH_REDIS_REST_URL = 'https://stand-in.upstash.io';
+  const standIns = Object.fromEntries(DEPLOYED_SECRETS.map((name) => [name, 'stand-in']));
   try {
     parseSettings({
       ...standIns,
+      UPSTASH_REDIS_REST_URL: 'https://stand-in.upstash.io',
       ...target.vars,
       ...overrides,
       HYPERDRIVE: { connectionString: 'postgres://stand-in' },

@@ -6,7 +6,7 @@ import type { RedisAccess } from './client';
 export type CacheKey = string & { readonly __brand: 'CacheKey' };
 
 /**
- * `mm:t:<tenantId>:<part>:...`. Parts are percent-encoded, so no id can contain the separator and
+ * `mm:t:<tenantId>:<part>:...`, stored under REDIS_KEY_PREFIX (`RedisAccess.key`). Parts are percent-encoded, so no id can contain the separator and
  * forge a key inside another tenant's namespace (or another entry of the same tenant).
  */
 export function tenantCacheKey(tenantId: string, ...parts: [string, ...string[]]): CacheKey {

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -8,29 +7,14 @@ import { wranglerDev } from '../../../scripts/dev/commands';
 import { spawnService, untilReady } from '../../../scripts/dev/process';
 import { httpGet, retry } from '../../../scripts/dev/wait';
 import { DEPLOYED_SECRETS } from '../../../worker/config';
+import { freePort } from '../../observability/support/ports';
 
 /**
  * This suite's ports: 20 from E2E_PORT_BASE + 10 (default 18310), after the browser suite's four,
  * so a second checkout's run with its own base does not collide.
  */
 const first = z.coerce.number().int().min(1024).max(65_000).default(18300).parse(process.env.E2E_PORT_BASE) + 10;
-
-export async function freePorts(count: number): Promise<number[]> {
-  const found: number[] = [];
-  for (let port = first; port < first + 20 && found.length < count; port++) {
-    if (await isFree(port)) found.push(port);
-  }
-  if (found.length < count) throw new Error(`no ${count} free ports in ${first}-${first + 19}`);
-  return found;
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
+const last = first + 19;
 
 export type WranglerEnvOptions = {
   /** The wrangler.toml environment; none means the top level, as a deploy without --env builds it. */
@@ -61,7 +45,8 @@ async function spawnWrangler({ environment, secrets, vars = {}, databaseUrl }: W
       .map(([k, v]) => `${k}=${JSON.stringify(v)}\n`)
       .join(''),
   );
-  const [port, inspectorPort] = (await freePorts(2)) as [number, number];
+  const port = await freePort(first, last);
+  const inspectorPort = await freePort(port + 1, last);
   const env = Object.fromEntries(
     Object.entries(process.env).filter(
       ([key]) => !(DEPLOYED_SECRETS as readonly string[]).includes(key) && !key.startsWith('VITEST'),
