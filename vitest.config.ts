@@ -4,7 +4,10 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 
 type Inject = Parameters<Extract<Parameters<typeof cloudflareTest>[0], (...args: never[]) => unknown>>[0]['inject'];
 
-/** A project whose tests run inside workerd against the real Worker, its Hyperdrive on `database`. */
+/**
+ * A project whose tests run inside workerd against the real Worker, its Hyperdrive on `database`.
+ * wrangler.toml's top level is production-safe, so development comes from these bindings.
+ */
 function workerProject(
   name: string,
   database: 'appDatabaseUrl' | 'corpusAppDatabaseUrl',
@@ -22,6 +25,8 @@ function workerProject(
             TIGHT_CLIENT_LIMITER: { namespace_id: '9001', simple: { limit: 5, period: 60 } },
           },
           bindings: {
+            ENVIRONMENT: 'development',
+            CORS_ORIGINS: 'http://localhost:4321,http://127.0.0.1:4321',
             CLERK_JWT_KEY: inject('clerkPublicPem'),
             CLERK_AUTHORIZED_PARTIES: 'http://localhost:4321',
             CLERK_WEBHOOK_SECRET: inject('clerkWebhookSecret'),
@@ -95,6 +100,17 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        // The Worker as staging and production run it (`wrangler dev --env <name>`, local mode) with the
+        // test's Clerk keys and local stand-ins for the services; ports from E2E_PORT_BASE + 10 (18310-18329).
+        test: {
+          name: 'deployed',
+          include: ['tests/deployed/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
       {

@@ -3,6 +3,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { z } from 'zod';
+import { assertMigrationsSafe } from './migration-safety';
 
 export const APP_ROLE = 'meatymusic_app';
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -18,11 +19,20 @@ export interface MigrateOptions {
   /** The password the Worker's role logs in with. */
   appPassword: string;
   log?: (line: string) => void;
+  /** The repository's migrations unless a test supplies others. */
+  folder?: string;
 }
 
 /** Applies pending migrations in order (a no-op when none are pending), then sets the app role's password. */
-export async function migrateDatabase({ ownerUrl, appPassword: password, log = console.log }: MigrateOptions) {
+export async function migrateDatabase({
+  ownerUrl,
+  appPassword: password,
+  log = console.log,
+  folder = MIGRATIONS_FOLDER,
+}: MigrateOptions) {
   const pw = appPassword.parse(password);
+  // Before any connection: a destructive statement without its reviewed marker never reaches a database.
+  assertMigrationsSafe(folder);
   const client = postgres(ownerUrl, {
     max: 1,
     fetch_types: false,
@@ -32,7 +42,7 @@ export async function migrateDatabase({ ownerUrl, appPassword: password, log = c
   try {
     // Two migrators of the same database (dev script and a test, say) take turns instead of racing.
     await client`select pg_advisory_lock(hashtext('meatymusic.migrations'))`;
-    await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER });
+    await migrate(drizzle(client), { migrationsFolder: folder });
     await setRolePassword(client, pw);
     const [row] = await client<
       { applied: number }[]

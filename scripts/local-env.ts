@@ -15,6 +15,7 @@ const schema = z.object({
     .default('meatymusic_test'),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
   /** The local Upstash-protocol endpoint (scripts/upstash-endpoint.ts) in front of REDIS_URL. */
+  UPSTASH_ENDPOINT_HOST: z.string().min(1).default('127.0.0.1'),
   UPSTASH_ENDPOINT_PORT: z.coerce.number().int().min(0).max(65_535).default(8079),
   UPSTASH_TOKEN: z.string().min(16).default('meatymusic-local-upstash-token'),
 });

@@ -54,8 +54,8 @@ wait_healthy() {
 }
 
 say "data services"
-"${compose[@]}" up -d --build postgres redis srh jaeger otel-collector
-wait_healthy postgres redis
+"${compose[@]}" up -d --build postgres redis upstash jaeger otel-collector
+wait_healthy postgres redis upstash
 
 say "migrations"
 "${compose[@]}" run --rm migrations
@@ -73,7 +73,7 @@ cat <<EOF
 api     http://127.0.0.1:${API_PORT:-8787}      (/healthz, /readyz, /docs)
 site    http://127.0.0.1:${WEB_PORT:-4321}
 jaeger  http://127.0.0.1:${JAEGER_UI_PORT:-16686}
-srh     http://127.0.0.1:${SRH_PORT:-8079}      (Upstash REST protocol, token SRH_TOKEN)
+upstash http://127.0.0.1:${UPSTASH_ENDPOINT_PORT:-8079}      (Upstash REST protocol, token UPSTASH_TOKEN)
 
 Check it:  npm run verify -- --docker
 Logs:      ${compose[*]} logs -f api

@@ -8,8 +8,8 @@ import { type Encoded, encodeReply, type Reply } from './upstash/encode';
 import { ScriptHashes } from './upstash/scripts';
 
 /**
- * A local stand-in for Upstash's REST endpoint over a real Redis, for dev and tests without Docker
- * (docker-compose runs Upstash's SRH image instead). It speaks what `@upstash/redis` speaks:
+ * A local stand-in for Upstash's REST endpoint over a real Redis, for dev, tests and docker-compose
+ * (which runs this file as its `upstash` service). It speaks what `@upstash/redis` speaks:
  * `POST /` with one command, `POST /pipeline` and `POST /multi-exec` with several, bearer token,
  * optional base64 replies, `{result}`/`{error}` bodies and the service's status codes.
  */
@@ -222,6 +222,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const env = localEnv();
   const endpoint = await startUpstashEndpoint({
     port: env.UPSTASH_ENDPOINT_PORT,
+    host: env.UPSTASH_ENDPOINT_HOST,
     redisUrl: env.REDIS_URL,
     token: env.UPSTASH_TOKEN,
   });

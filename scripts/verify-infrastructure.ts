@@ -32,8 +32,8 @@ const dockerEnv = z.object({
   POSTGRES_USER: z.string().default('postgres'),
   POSTGRES_PASSWORD: z.string().default('postgres'),
   POSTGRES_DB: z.string().default('meatymusic'),
-  SRH_PORT: z.coerce.number().int().default(8079),
-  SRH_TOKEN: z.string().min(1).default('meatymusic-local-srh-token'),
+  UPSTASH_ENDPOINT_PORT: z.coerce.number().int().default(8079),
+  UPSTASH_TOKEN: z.string().min(1).default('meatymusic-local-upstash-token'),
   JAEGER_UI_PORT: z.coerce.number().int().default(16686),
 });
 
@@ -51,7 +51,7 @@ function target(): { from: string; target: StackTarget } {
       apiUrl: local(env.API_PORT),
       siteUrl: local(env.WEB_PORT),
       databaseUrl: `postgres://${user}:${password}@127.0.0.1:${env.POSTGRES_PORT}/${env.POSTGRES_DB}`,
-      upstash: { url: local(env.SRH_PORT), token: env.SRH_TOKEN },
+      upstash: { url: local(env.UPSTASH_ENDPOINT_PORT), token: env.UPSTASH_TOKEN },
       traces: { kind: 'jaeger', url: local(env.JAEGER_UI_PORT) },
       logs: { kind: 'docker-compose', service: 'api' },
     },

@@ -2,7 +2,9 @@ import { z } from 'zod';
 
 /**
  * The one place that reads the Worker's bindings and vars. Everything else takes `Settings`.
- * Vars arrive as strings, so booleans and numbers are coerced here, with defaults that suit local dev.
+ * Vars arrive as strings, so booleans and numbers are coerced here. Nothing defaults to development:
+ * a Worker that names no ENVIRONMENT runs under production's rules, and development values come only
+ * from the dev stack and the tests (`--var`, `.dev.vars`, test bindings).
  */
 
 const flag = (fallback: boolean) =>
@@ -41,8 +43,21 @@ const keyValues = z
     return out;
   });
 
+/**
+ * Secrets a deployed Worker (staging, production) refuses to start without. Each env of wrangler.toml
+ * lists the same names under `secrets.required`, which `npm run deploy:check` compares with this list.
+ */
+export const DEPLOYED_SECRETS = [
+  'CLERK_JWT_KEY',
+  'CLERK_WEBHOOK_SECRET',
+  'UPSTASH_REDIS_REST_URL',
+  'UPSTASH_REDIS_REST_TOKEN',
+] as const;
+
+const DEPLOYED = new Set(['staging', 'production']);
+
 const envSchema = z.object({
-  ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('development'),
+  ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('production'),
   SERVICE_VERSION: z.string().min(1).default('0.0.0'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   CORS_ORIGINS: csv.pipe(z.array(z.url({ protocol: /^https?$/ }))),
@@ -63,6 +78,12 @@ const envSchema = z.object({
   OTEL_EXPORTER_OTLP_HEADERS: keyValues,
   UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: optionalString,
+  // Namespace for every key the API writes: `production`, `staging`, `staging:preview-<alias>`.
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^([a-z0-9][a-z0-9_-]*(:[a-z0-9][a-z0-9_-]*)*)?$/, 'lower-case segments separated by ":"')
+    .max(80)
+    .default(''),
   REDIS_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(250),
   RATE_LIMIT_ENABLED: flag(true),
   // Cloudflare's edge-local limiter (wrangler.toml [[ratelimits]]), keyed by client before authentication.
@@ -102,7 +123,7 @@ export interface Settings {
   };
   cache: { tenantTtlSeconds: number; preferencesTtlSeconds: number };
   /** Null when no Upstash endpoint is configured: cache and rate limits are then off. */
-  redis: { url: string; token: string; timeoutMs: number } | null;
+  redis: { url: string; token: string; timeoutMs: number; keyPrefix: string } | null;
   rateLimit: {
     enabled: boolean;
     userPerMinute: number;
@@ -144,15 +165,7 @@ export function parseSettings(env: Record<string, unknown>): Settings {
   if (e.UPSTASH_REDIS_REST_URL && !e.UPSTASH_REDIS_REST_TOKEN) {
     problems.push('UPSTASH_REDIS_REST_TOKEN: required when UPSTASH_REDIS_REST_URL is set');
   }
-  if (e.ENVIRONMENT !== 'development' && e.ENVIRONMENT !== 'test') {
-    if (!e.CLERK_JWT_KEY && !e.CLERK_SECRET_KEY) {
-      problems.push('CLERK_JWT_KEY or CLERK_SECRET_KEY: one is required outside development');
-    }
-    // Without it `azp` goes unchecked: a token minted for any app of the same Clerk instance would pass.
-    if (e.CLERK_AUTHORIZED_PARTIES.length === 0) {
-      problems.push('CLERK_AUTHORIZED_PARTIES: required outside development (the site origins)');
-    }
-  }
+  if (DEPLOYED.has(e.ENVIRONMENT)) problems.push(...deployedProblems(e, env));
   if (problems.length) throw new ConfigError(problems);
   return {
     environment: e.ENVIRONMENT,
@@ -177,7 +190,12 @@ export function parseSettings(env: Record<string, unknown>): Settings {
     cache: { tenantTtlSeconds: e.CACHE_TENANT_TTL_SECONDS, preferencesTtlSeconds: e.CACHE_PREFERENCES_TTL_SECONDS },
     redis:
       e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN
-        ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN, timeoutMs: e.REDIS_TIMEOUT_MS }
+        ? {
+            url: e.UPSTASH_REDIS_REST_URL,
+            token: e.UPSTASH_REDIS_REST_TOKEN,
+            timeoutMs: e.REDIS_TIMEOUT_MS,
+            keyPrefix: e.REDIS_KEY_PREFIX,
+          }
         : null,
     rateLimit: {
       enabled: e.RATE_LIMIT_ENABLED,
@@ -196,6 +214,30 @@ export function parseSettings(env: Record<string, unknown>): Settings {
     },
     tenancy: { trialDays: e.TRIAL_DAYS },
   };
+}
+
+/**
+ * What staging and production must have on top of a valid schema; every gap is named, so one failed
+ * start (or `npm run deploy:check`) lists all of them.
+ */
+function deployedProblems(e: z.infer<typeof envSchema>, env: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const missing = DEPLOYED_SECRETS.filter((name) => typeof env[name] !== 'string' || env[name] === '');
+  if (missing.length) problems.push(`missing required secrets: ${missing.join(', ')}`);
+  for (const [name, values] of [
+    ['CORS_ORIGINS', e.CORS_ORIGINS],
+    // Without it `azp` goes unchecked: a token minted for any app of the same Clerk instance would pass.
+    ['CLERK_AUTHORIZED_PARTIES', e.CLERK_AUTHORIZED_PARTIES],
+  ] as const) {
+    if (values.length === 0) problems.push(`${name}: required in ${e.ENVIRONMENT} (the site's https origins)`);
+    const plain = values.filter((origin) => !origin.startsWith('https://'));
+    if (plain.length) problems.push(`${name}: only https origins in ${e.ENVIRONMENT}, not ${plain.join(', ')}`);
+  }
+  // A staging Worker, or one of its previews, can then never touch production's keys.
+  if (e.REDIS_KEY_PREFIX !== e.ENVIRONMENT && !e.REDIS_KEY_PREFIX.startsWith(`${e.ENVIRONMENT}:`)) {
+    problems.push(`REDIS_KEY_PREFIX: must be "${e.ENVIRONMENT}" or start with "${e.ENVIRONMENT}:"`);
+  }
+  return problems;
 }
 
 // The env object is stable for an isolate's lifetime, so each one is parsed once.

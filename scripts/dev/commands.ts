@@ -15,6 +15,10 @@ export type WranglerDevOptions = {
   databaseUrl: string;
   /** Another Worker's wrangler config (the bench's floor); the API's by default. */
   config?: string;
+  /** A wrangler.toml environment (`--env`); the top level by default. */
+  environment?: string;
+  /** Where the secrets come from (`--env-file`), instead of `.dev.vars`/`.env` in the repository. */
+  envFile?: string;
   env?: NodeJS.ProcessEnv;
 };
 
@@ -26,6 +30,8 @@ export function wranglerDev(o: WranglerDevOptions): Command {
       packageBin('wrangler'),
       'dev',
       ...(o.config ? ['--config', o.config] : []),
+      ...(o.environment ? ['--env', o.environment] : []),
+      ...(o.envFile ? ['--env-file', o.envFile] : []),
       '--local',
       '--ip',
       o.host,

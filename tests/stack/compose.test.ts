@@ -34,13 +34,17 @@ describe('docker-compose.yml', () => {
     const s = config.services;
 
     expect(Object.keys(s).sort()).toEqual(
-      ['api', 'jaeger', 'migrations', 'otel-collector', 'postgres', 'redis', 'srh', 'web'].sort(),
+      ['api', 'jaeger', 'migrations', 'otel-collector', 'postgres', 'redis', 'upstash', 'web'].sort(),
     );
     expect(s.postgres?.image).toBe('pgvector/pgvector:pg16');
     expect(s.postgres?.healthcheck).toBeDefined();
     expect(s.redis?.image).toMatch(/^redis:7\.2/);
     expect(s.redis?.command?.join(' ')).toMatch(/--appendonly yes.*--maxmemory 256mb.*--maxmemory-policy allkeys-lru/);
-    expect(s.srh?.image).toMatch(/^hiett\/serverless-redis-http/);
+    // The project's own Upstash-protocol endpoint, which runs @upstash/ratelimit's scripts (SRH cannot).
+    expect(s.upstash?.command).toEqual(['npx', 'tsx', 'scripts/upstash-endpoint.ts']);
+    expect(s.upstash?.environment).toMatchObject({ REDIS_URL: 'redis://redis:6379', UPSTASH_ENDPOINT_HOST: '0.0.0.0' });
+    expect(s.api?.command).toContain('--var=UPSTASH_REDIS_REST_URL:http://upstash:8079');
+    expect(s.api?.depends_on?.upstash?.condition).toBe('service_healthy');
     expect(s.migrations?.depends_on?.postgres?.condition).toBe('service_healthy');
     expect(s.api?.depends_on?.migrations?.condition).toBe('service_completed_successfully');
     expect(s.api?.command?.join(' ')).toMatch(/wrangler dev --local/);

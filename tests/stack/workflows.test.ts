@@ -36,27 +36,48 @@ describe('GitHub workflows', () => {
     expect(runs).toMatch(/npm ci[\s\S]*npm run lint[\s\S]*npm run typecheck[\s\S]*npm test/);
   });
 
-  it('previews branches with a preview alias, deploys main, and names secrets without values', () => {
+  it('previews branches on staging with their own origin and Redis namespace, deploys main, names secrets without values', () => {
     const text = workflow('preview.yml');
-    const preview = parse(text) as { jobs: Record<string, Job> };
+    const preview = parse(text) as { jobs: Record<string, Job & { needs?: string }> };
     const runs = (job: string) => preview.jobs[job]!.steps.map((s) => s.run ?? '').join('\n');
-    expect(runs('preview')).toMatch(/wrangler versions upload --env production --preview-alias "\$ALIAS"/);
+    const upload = /wrangler versions upload --env staging --preview-alias "\$ALIAS"/;
+    expect(runs('preview')).toMatch(upload);
+    expect(runs('preview')).not.toMatch(/--env production/);
+    for (const name of ['CORS_ORIGINS:$ORIGIN', 'CLERK_AUTHORIZED_PARTIES:$ORIGIN', 'REDIS_KEY_PREFIX:$PREFIX']) {
+      expect(runs('preview').split(upload)[1]).toContain(`--var "${name}"`);
+    }
+    expect(runs('preview')).toContain('echo "prefix=staging:preview-$alias"');
     expect(runs('preview')).toMatch(/wrangler pages deploy dist\/site/);
     expect(preview.jobs.preview!.steps.some((s) => s.uses?.startsWith('actions/github-script'))).toBe(true);
     expect(preview.jobs.preview!.if).toMatch(/head_branch != 'main'/);
-    expect(preview.jobs.production!.if).toMatch(/head_branch == 'main'/);
+    expect(preview.jobs.staging!.if).toMatch(/head_branch == 'main'/);
+    // Production only after the same commit went to staging.
+    expect(preview.jobs.production!.needs).toBe('staging');
+    expect(runs('staging')).toMatch(/wrangler deploy --env staging/);
     expect(runs('production')).toMatch(/wrangler deploy --env production/);
     const secrets = [...text.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1]);
     expect(new Set(secrets)).toEqual(
       new Set([
         'CLOUDFLARE_API_TOKEN',
         'CLOUDFLARE_ACCOUNT_ID',
+        'STAGING_DATABASE_URL',
+        'STAGING_APP_DATABASE_PASSWORD',
         'PRODUCTION_DATABASE_URL',
         'PRODUCTION_APP_DATABASE_PASSWORD',
       ]),
     );
-    // The schema is migrated before the code that needs it goes live.
-    expect(runs('production').indexOf('npm run migrate')).toBeGreaterThanOrEqual(0);
-    expect(runs('production').indexOf('npm run migrate')).toBeLessThan(runs('production').indexOf('wrangler deploy'));
+  });
+
+  it.each([
+    ['preview', 'staging', /wrangler versions upload/],
+    ['staging', 'staging', /wrangler deploy --env staging/],
+    ['production', 'production', /wrangler deploy --env production/],
+  ])('%s: preflight, then migrations, then the upload or deploy', (job, env, upload) => {
+    const steps = (parse(workflow('preview.yml')) as { jobs: Record<string, Job> }).jobs[job]!.steps;
+    const at = (pattern: RegExp) => steps.findIndex((s) => pattern.test(s.run ?? ''));
+    const check = at(new RegExp(`npm run deploy:check -- --env ${env}`));
+    expect(check).toBeGreaterThanOrEqual(0);
+    expect(check).toBeLessThan(at(/npm run migrate/));
+    expect(at(/npm run migrate/)).toBeLessThan(at(upload));
   });
 });

@@ -2,6 +2,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, inject, it } from 'vitest';
 import { parseSettings } from '../../worker/config';
 import { api, apiWithVars, type ErrorBody } from '../support/api';
+import { deployedVars } from '../support/deployed-vars';
 import { caller, signToken } from '../support/tokens';
 
 const me = (headers: Record<string, string>) => api('/v1/me', { headers });
@@ -120,7 +121,7 @@ describe('development auth bypass', () => {
   });
 
   it('is ignored (401) in production', async () => {
-    const prodApi = apiWithVars({ ENVIRONMENT: 'production', DEV_AUTH_BYPASS: 'false' });
+    const prodApi = apiWithVars({ ...deployedVars('production'), DEV_AUTH_BYPASS: 'false' });
     // Outside development a 401 names no precise reason (a missing token here).
     await expect401(await prodApi('/v1/me', { headers: { 'X-Dev-User': 'user_dev' } }), 'unauthenticated');
   });

@@ -2,6 +2,7 @@ import { env } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
 import { uuidV5 } from '../../worker/tenancy/tenant-id';
 import { api, apiWithVars, type ErrorBody } from '../support/api';
+import { DEPLOYED_SITE, deployedVars } from '../support/deployed-vars';
 import { ownerSqlInWorker } from '../support/owner-sql';
 import { caller, clerkId, signToken } from '../support/tokens';
 
@@ -88,15 +89,15 @@ describe('limits run before any work', () => {
 });
 
 describe('401 bodies outside development', () => {
-  const production = apiWithVars({ ENVIRONMENT: 'production' });
+  const production = apiWithVars(deployedVars('production'));
 
   it('say only unauthenticated or token_expired; the precise reason stays in the logs', async () => {
-    const forged = `${(await signToken()).slice(0, -6)}AAAAAA`;
+    const forged = `${(await signToken({ azp: DEPLOYED_SITE })).slice(0, -6)}AAAAAA`;
     const cases: [Record<string, string>, string][] = [
       [{}, 'unauthenticated'],
       [bearer(forged), 'unauthenticated'],
       [bearer(await signToken({ azp: 'https://evil.example' })), 'unauthenticated'],
-      [bearer(await signToken({ expiresInSeconds: -60 })), 'token_expired'],
+      [bearer(await signToken({ azp: DEPLOYED_SITE, expiresInSeconds: -60 })), 'token_expired'],
     ];
     for (const [headers, code] of cases) {
       const res = await production('/v1/me', { headers });

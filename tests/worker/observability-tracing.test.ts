@@ -12,6 +12,7 @@ import { inSpan } from '../../worker/observability/spans';
 import { traceConfig, tracesUrl } from '../../worker/observability/tracing';
 import type { AppEnv } from '../../worker/types';
 import { api } from '../support/api';
+import { deployedVars } from '../support/deployed-vars';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -25,8 +26,7 @@ describe('tracing configuration', () => {
   it('exports over OTLP/HTTP to <endpoint>/v1/traces with the configured headers and ratio', () => {
     const config = traceConfig(
       settingsWith({
-        ENVIRONMENT: 'staging',
-        CLERK_JWT_KEY: 'pem',
+        ...deployedVars('staging'),
         OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example:4318',
         OTEL_EXPORTER_OTLP_HEADERS: 'x-honeycomb-team=abc',
         OTEL_SAMPLE_RATIO: '0.25',
@@ -58,7 +58,7 @@ describe('tracing configuration', () => {
 
   it('is off when OBS_TRACING_ENABLED=false, and outside development when there is nowhere to send spans', () => {
     expect(traceConfig(settingsWith({ OBS_TRACING_ENABLED: 'false' }))).toBeNull();
-    expect(traceConfig(settingsWith({ ENVIRONMENT: 'production', CLERK_JWT_KEY: 'pem' }))).toBeNull();
+    expect(traceConfig(settingsWith(deployedVars('production')))).toBeNull();
   });
 
   it('appends /v1/traces to a base endpoint once', () => {

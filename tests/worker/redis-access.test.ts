@@ -5,7 +5,12 @@ import { createLogger } from '../../worker/observability/logger';
 import { cached, invalidate, tenantCacheKey } from '../../worker/redis/cache';
 import { createRedisAccess, type RedisSettings } from '../../worker/redis/client';
 
-const live: RedisSettings = { url: inject('upstashUrl'), token: inject('upstashToken'), timeoutMs: 1_000 };
+const live: RedisSettings = {
+  url: inject('upstashUrl'),
+  token: inject('upstashToken'),
+  timeoutMs: 1_000,
+  keyPrefix: '',
+};
 const deadPort: RedisSettings = { ...live, url: 'http://127.0.0.1:9' };
 const hanging: RedisSettings = { ...live, url: inject('hangingUpstashUrl'), timeoutMs: 100 };
 

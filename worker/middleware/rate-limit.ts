@@ -41,7 +41,7 @@ export function rateLimit({ prefix = 'mm:rl' }: RateLimitOptions = {}): Middlewa
           const limiter = new Ratelimit({
             redis: client,
             limiter: Ratelimit.slidingWindow(subject.perMinute, '60 s'),
-            prefix: `${prefix}:${subject.kind}`,
+            prefix: c.var.redis.key(`${prefix}:${subject.kind}`),
             ephemeralCache: blockedUntil,
             // Off: on expiry it answers "allowed" (reason 'timeout') as if Redis had said so. The
             // accessor's budget bounds the call instead and reports it as the failure it is.

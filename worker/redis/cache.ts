@@ -6,7 +6,7 @@ import type { RedisAccess } from './client';
 export type CacheKey = string & { readonly __brand: 'CacheKey' };
 
 /**
- * `mm:t:<tenantId>:<part>:...`. Parts are percent-encoded, so no id can contain the separator and
+ * `mm:t:<tenantId>:<part>:...`, stored under REDIS_KEY_PREFIX (`RedisAccess.key`). Parts are percent-encoded, so no id can contain the separator and
  * forge a key inside another tenant's namespace (or another entry of the same tenant).
  */
 export function tenantCacheKey(tenantId: string, ...parts: [string, ...string[]]): CacheKey {
@@ -35,18 +35,21 @@ export async function cached<T>(
   { ttlSeconds, schema, accept = () => true }: CacheOptions<T>,
   load: () => Promise<T>,
 ): Promise<T> {
-  const hit = await redis.run('cache.get', (client) => client.get<unknown>(key));
+  const hit = await redis.run('cache.get', (client) => client.get<unknown>(redis.key(key)));
   if (!hit.bypassed && hit.value !== null) {
     const entry = z.object({ v: schema }).safeParse(hit.value);
     if (entry.success && accept(entry.data.v as T)) return entry.data.v as T;
   }
   const value = await load();
-  if (!hit.bypassed) await redis.run('cache.set', (client) => client.set(key, { v: value }, { ex: ttlSeconds }));
+  if (!hit.bypassed)
+    await redis.run('cache.set', (client) => client.set(redis.key(key), { v: value }, { ex: ttlSeconds }));
   return value;
 }
 
 /** Drops entries after a write; false when Redis could not be reached (the entries then live out their TTL). */
 export async function invalidate(redis: RedisAccess, ...keys: [CacheKey, ...CacheKey[]]): Promise<boolean> {
-  const result = await redis.run('cache.invalidate', (client) => client.del(...keys), { evenAfterFailure: true });
+  const result = await redis.run('cache.invalidate', (client) => client.del(...keys.map(redis.key)), {
+    evenAfterFailure: true,
+  });
   return !result.bypassed || result.reason === 'disabled';
 }

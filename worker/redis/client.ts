@@ -21,6 +21,11 @@ export type RunOptions = {
 export interface RedisAccess {
   readonly enabled: boolean;
   /**
+   * The name Redis stores for `name`: under REDIS_KEY_PREFIX, so environments and previews sharing a
+   * Redis never see each other's entries or counters. Every key the API writes goes through here.
+   */
+  key(name: string): string;
+  /**
    * Runs `fn` against the request's client, bounded by the budget. On any failure it logs at warn,
    * marks its span and the request's, and returns a bypass; later calls in the same request are bypassed at once,
    * so a slow Redis costs a request one budget at most.
@@ -50,8 +55,12 @@ export function createRedisAccess(settings: RedisSettings | null, logger: Logger
     return client;
   };
 
+  const prefix = settings?.keyPrefix ? `${settings.keyPrefix}:` : '';
+
   return {
     enabled: settings !== null,
+
+    key: (name) => prefix + name,
 
     async run<T>(
       operation: string,
