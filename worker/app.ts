@@ -10,6 +10,7 @@ import { database } from './middleware/database';
 import { mediaType } from './middleware/media-type';
 import { privateResponses } from './middleware/private-responses';
 import { rateLimit } from './middleware/rate-limit';
+import { readAhead } from './middleware/read-ahead';
 import { redis } from './middleware/redis';
 import { requestLogger } from './middleware/request-logger';
 import { securityHeaders } from './middleware/security-headers';
@@ -60,6 +61,8 @@ app
     ),
   )
   .use('/v1/*', except(unauthenticated, auth()))
+  // The cache reads the token names, sent to share the limit's round trip (reads only).
+  .use('/v1/*', except(unauthenticated, readAhead()))
   // Per user and per tenant, both known from the token: a refused request never provisions or writes.
   .use('/v1/*', except(unauthenticated, rateLimit()))
   .use('/v1/*', except(unauthenticated, tenant()));

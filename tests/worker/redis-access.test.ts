@@ -23,7 +23,10 @@ function access(settings: RedisSettings | null) {
     { service: 'test', environment: 'test', level: 'debug', write: (_level, line) => lines.push(JSON.parse(line)) },
     { request_id: 'req-1' },
   );
-  return { redis: createRedisAccess(settings, logger), lines };
+  // Stands in for waitUntil: `settle` waits for what ran after the "response" (cache fills).
+  const deferred: Promise<unknown>[] = [];
+  const redis = createRedisAccess(settings, logger, (work) => deferred.push(work));
+  return { redis, lines, settle: () => Promise.all(deferred.splice(0)) };
 }
 
 const Doc = z.object({ n: z.number() });
@@ -46,11 +49,12 @@ describe('cache keys', () => {
 
 describe('read-through cache against Redis', () => {
   it('loads once, then serves the stored entry until its TTL; invalidate sends the next read to load', async () => {
-    const { redis } = access(live);
+    const { redis, settle } = access(live);
     const key = tenantCacheKey(newTenant(), 'doc');
     let loads = 0;
     const load = async () => ({ n: ++loads });
     expect(await cached(redis, key, { ttlSeconds: 30, schema: Doc }, load)).toEqual({ n: 1 });
+    await settle();
     expect(await cached(redis, key, { ttlSeconds: 30, schema: Doc }, load)).toEqual({ n: 1 });
     expect(loads).toBe(1);
     expect(await direct.get(key)).toEqual({ v: { n: 1 } });
@@ -59,12 +63,41 @@ describe('read-through cache against Redis', () => {
     expect(ttl).toBeLessThanOrEqual(30);
 
     expect(await invalidate(redis, key)).toBe(true);
-    expect(await direct.exists(key)).toBe(0);
+    // A tombstone, not a deletion: for a few seconds no fill may land (see the race below).
+    expect(await direct.get(key)).toEqual({ gone: true });
+    expect(await direct.ttl(key)).toBeLessThanOrEqual(10);
     expect(await cached(redis, key, { ttlSeconds: 30, schema: Doc }, load)).toEqual({ n: 2 });
+    await settle();
+    expect(await direct.get(key)).toEqual({ gone: true });
+    expect(await cached(redis, key, { ttlSeconds: 30, schema: Doc }, load)).toEqual({ n: 3 });
+  });
+
+  it('a fill never undoes an invalidation made while its value was loading (a write racing a read)', async () => {
+    const { redis, settle } = access(live);
+    const key = tenantCacheKey(newTenant(), 'doc');
+    // The reader finds nothing, loads the pre-write value; meanwhile the writer invalidates.
+    const value = await cached(redis, key, { ttlSeconds: 30, schema: Doc }, async () => {
+      await invalidate(redis, key);
+      return { n: 1 };
+    });
+    expect(value).toEqual({ n: 1 });
+    await settle();
+    expect(await direct.get(key)).toEqual({ gone: true });
+  });
+
+  it('a read-ahead answers its keys once from one MGET; a later read of the same key asks Redis again', async () => {
+    const { redis } = access(live);
+    const [a, b] = [tenantCacheKey(newTenant(), 'a'), tenantCacheKey(newTenant(), 'b')];
+    await direct.set(a, { v: { n: 1 } });
+    redis.readAhead([a, b]);
+    expect(await redis.get('cache.get', a)).toEqual({ bypassed: false, value: { v: { n: 1 } } });
+    expect(await redis.get('cache.get', b)).toEqual({ bypassed: false, value: null });
+    await direct.set(a, { v: { n: 2 } });
+    expect(await redis.get('cache.get', a)).toEqual({ bypassed: false, value: { v: { n: 2 } } });
   });
 
   it('caches null as a value, not as a miss', async () => {
-    const { redis } = access(live);
+    const { redis, settle } = access(live);
     const key = tenantCacheKey(newTenant(), 'nothing');
     let loads = 0;
     const load = async () => {
@@ -73,15 +106,17 @@ describe('read-through cache against Redis', () => {
     };
     const schema = Doc.nullable();
     await cached(redis, key, { ttlSeconds: 30, schema }, load);
+    await settle();
     expect(await cached(redis, key, { ttlSeconds: 30, schema }, load)).toBeNull();
     expect(loads).toBe(1);
   });
 
   it('an entry that does not match the schema is a miss and gets replaced', async () => {
-    const { redis } = access(live);
+    const { redis, settle } = access(live);
     const key = tenantCacheKey(newTenant(), 'doc');
     await direct.set(key, { v: { n: 'not a number' } });
     expect(await cached(redis, key, { ttlSeconds: 30, schema: Doc }, async () => ({ n: 7 }))).toEqual({ n: 7 });
+    await settle();
     expect(await direct.get(key)).toEqual({ v: { n: 7 } });
     await direct.set(key, 'no envelope');
     expect(await cached(redis, key, { ttlSeconds: 30, schema: Doc }, async () => ({ n: 8 }))).toEqual({ n: 8 });

@@ -6,7 +6,7 @@ import { caller, clerkId } from '../support/tokens';
 
 type Caller = ReturnType<typeof caller>;
 type Doc = { preferences: { theme: string }; version: number };
-type Me = { user: { id: string }; tenant: { id: string; name: string } };
+type Me = { user: { id: string; clerk_user_id: string }; tenant: { id: string; name: string } };
 
 const owner = ownerSqlInWorker();
 afterAll(() => owner.end());
@@ -37,7 +37,11 @@ async function setThemeInDatabase(userId: string, theme: string) {
   await owner`update user_preferences set preferences = jsonb_set(preferences, '{theme}', ${owner.json(theme)}) where user_id = ${userId}`;
 }
 
-const prefsKey = (m: Me) => `mm:t:${m.tenant.id}:prefs:${m.user.id}`;
+const prefsKey = (m: Me) => `mm:t:${m.tenant.id}:prefs:${m.user.clerk_user_id}`;
+/** Fills run after the response (waitUntil): wait for the one a read started. */
+const filled = (key: string) => expect.poll(() => redis.get(key)).toMatchObject({ v: expect.anything() });
+/** A write leaves a tombstone for a few seconds; dropping it stands in for waiting it out. */
+const tombstoneExpires = (m: Me) => redis.del(prefsKey(m));
 
 describe('preferences read-through cache', () => {
   it('CACHE_PREFERENCES_TTL_SECONDS=0 turns it off: every read sees the database, nothing is stored', async () => {
@@ -53,16 +57,19 @@ describe('preferences read-through cache', () => {
     expect(await read()).toBe('dark');
     await setThemeInDatabase(m.user.id, 'light');
     expect(await read()).toBe('light');
-    expect(await redis.exists(prefsKey(m))).toBe(0);
+    // Only the write's tombstone: the uncached reads stored nothing.
+    expect(await redis.get(prefsKey(m))).toEqual({ gone: true });
   });
 
   it('the second read is served from Redis: the entry is there and a change behind the API is not seen', async () => {
     const who = caller({ org: { id: clerkId('org') } });
     await writePrefs(who, 'dark');
     const m = await me(who);
-    expect(await redis.exists(prefsKey(m))).toBe(0);
+    expect(await redis.get(prefsKey(m))).toEqual({ gone: true });
+    await tombstoneExpires(m);
 
     expect((await readPrefs(who)).preferences.theme).toBe('dark');
+    await filled(prefsKey(m));
     expect(await redis.get(prefsKey(m))).toMatchObject({ v: { preferences: { theme: 'dark' }, version: 1 } });
     const ttl = await redis.ttl(prefsKey(m));
     expect(ttl).toBeGreaterThan(0);
@@ -78,15 +85,18 @@ describe('preferences read-through cache', () => {
     const who = caller({ org: { id: clerkId('org') } });
     const m = await me(who);
     await writePrefs(who, 'dark');
+    await tombstoneExpires(m);
     await readPrefs(who);
-    expect(await redis.exists(prefsKey(m))).toBe(1);
+    await filled(prefsKey(m));
 
     await writePrefs(who, 'light', 'PATCH');
-    expect(await redis.exists(prefsKey(m))).toBe(0);
+    expect(await redis.get(prefsKey(m))).toEqual({ gone: true });
     expect((await readPrefs(who)).preferences.theme).toBe('light');
+    // No fill while the tombstone stands: the read above might have loaded before a write.
+    expect(await redis.get(prefsKey(m))).toEqual({ gone: true });
 
     await writePrefs(who, 'dark', 'PUT');
-    expect(await redis.exists(prefsKey(m))).toBe(0);
+    expect(await redis.get(prefsKey(m))).toEqual({ gone: true });
     expect((await readPrefs(who)).preferences.theme).toBe('dark');
   });
 
@@ -95,11 +105,14 @@ describe('preferences read-through cache', () => {
     const inA = caller({ sub, org: { id: clerkId('org') } });
     const inB = caller({ sub, org: { id: clerkId('org') } });
     await writePrefs(inA, 'dark');
-    expect((await readPrefs(inA)).preferences.theme).toBe('dark');
-
     const [a, b] = [await me(inA), await me(inB)];
+    await tombstoneExpires(a);
+    expect((await readPrefs(inA)).preferences.theme).toBe('dark');
+    await filled(prefsKey(a));
+
     expect(b.tenant.id).not.toBe(a.tenant.id);
     expect((await readPrefs(inB)).preferences.theme).toBe('system');
+    await filled(prefsKey(b));
     expect(await redis.get(prefsKey(b))).toMatchObject({ v: { version: 0, preferences: {} } });
     expect(await redis.get(prefsKey(a))).toMatchObject({ v: { preferences: { theme: 'dark' } } });
     expect(await redis.keys(`mm:t:${b.tenant.id}:*`)).not.toContain(prefsKey(a));
@@ -110,6 +123,7 @@ describe('tenant resolution cache', () => {
   it('the membership is cached under the tenant: a suspension behind the API applies once the entry goes', async () => {
     const who = caller({ org: { id: clerkId('org'), role: 'admin' } });
     const m = await me(who);
+    await filled(`mm:t:${m.tenant.id}:membership:${who.sub}`);
     const keys = await redis.keys(`mm:t:${m.tenant.id}:membership:*`);
     expect(keys).toEqual([`mm:t:${m.tenant.id}:membership:${who.sub}`]);
     expect(await redis.get(keys[0]!)).toMatchObject({ v: { tenant: { id: m.tenant.id, status: 'active' } } });

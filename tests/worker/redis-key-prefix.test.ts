@@ -27,7 +27,7 @@ describe('REDIS_KEY_PREFIX (one namespace per environment and preview)', () => {
     expect(mine).toEqual(
       expect.arrayContaining([
         `${prefix}mm:t:${me.tenant.id}:membership:${who.sub}`,
-        `${prefix}mm:t:${me.tenant.id}:prefs:${me.user.id}`,
+        `${prefix}mm:t:${me.tenant.id}:prefs:${who.sub}`,
         expect.stringMatching(new RegExp(`^${prefix}mm:rl:user:${who.sub}:`)),
         expect.stringMatching(new RegExp(`^${prefix}mm:rl:tenant:${me.tenant.id}:`)),
       ]),

@@ -100,14 +100,20 @@ export function auth({
 
     let claims: Record<string, unknown>;
     try {
-      claims = await inSpan('auth.verify', { kind: SpanKind.INTERNAL }, () =>
-        verifyToken(token, {
-          jwtKey: settings.jwtKey,
-          secretKey: settings.secretKey,
-          authorizedParties: settings.authorizedParties.length ? settings.authorizedParties : undefined,
-          clockSkewInMs: settings.clockSkewMs,
-        }),
-      );
+      claims =
+        verifiedTokens.get(settings, token) ??
+        verifiedTokens.put(
+          settings,
+          token,
+          await inSpan('auth.verify', { kind: SpanKind.INTERNAL }, () =>
+            verifyToken(token, {
+              jwtKey: settings.jwtKey,
+              secretKey: settings.secretKey,
+              authorizedParties: settings.authorizedParties.length ? settings.authorizedParties : undefined,
+              clockSkewInMs: settings.clockSkewMs,
+            }),
+          ),
+        );
     } catch (error) {
       const verdict = error instanceof TokenVerificationError;
       // Without a local key, anything but a verdict on the token is the JWKS fetch failing.
@@ -129,6 +135,36 @@ export function auth({
     await next();
   };
 }
+
+/**
+ * Tokens this isolate has verified, with their claims, until they expire. A session token is sent with
+ * every request for about a minute, and verifying it again (Clerk imports the key, then an RSA check)
+ * is most of a cached read's CPU. Keyed per auth configuration, bounded, and never past `exp` (without
+ * the skew verification allows), so it answers only what verifying again would.
+ */
+const verifiedTokens = (() => {
+  const MAX_ENTRIES = 1_000;
+  const byConfig = new WeakMap<object, Map<string, Record<string, unknown>>>();
+  const live = (claims: Record<string, unknown>) => typeof claims.exp === 'number' && claims.exp * 1000 > Date.now();
+  return {
+    get(config: object, token: string) {
+      const tokens = byConfig.get(config);
+      const claims = tokens?.get(token);
+      if (!claims) return undefined;
+      if (live(claims)) return claims;
+      tokens?.delete(token);
+      return undefined;
+    },
+    put(config: object, token: string, claims: Record<string, unknown>) {
+      const tokens = byConfig.get(config) ?? new Map<string, Record<string, unknown>>();
+      byConfig.set(config, tokens);
+      // Oldest first: Map keeps insertion order.
+      if (tokens.size >= MAX_ENTRIES) tokens.delete(tokens.keys().next().value as string);
+      if (live(claims)) tokens.set(token, claims);
+      return claims;
+    },
+  };
+})();
 
 function bearerToken(header: string | undefined) {
   const match = header?.match(/^Bearer\s+(\S+)$/i);

@@ -1,9 +1,18 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { createRedisAccess, type RedisAccess } from '../redis/client';
 import type { LoggerVariables } from './request-logger';
 import type { SettingsVariables } from './settings';
 
 export type RedisVariables = { redis: RedisAccess };
+
+/** The request's waitUntil; a sub-app driven without an ExecutionContext (tests) lets the work run on its own. */
+function afterResponse(c: Context, work: Promise<unknown>) {
+  try {
+    c.executionCtx.waitUntil(work);
+  } catch {
+    void work;
+  }
+}
 
 /**
  * Puts a per-request Redis accessor on the context. The Upstash client behind it is created on first
@@ -12,7 +21,10 @@ export type RedisVariables = { redis: RedisAccess };
  */
 export function redis(): MiddlewareHandler<{ Variables: SettingsVariables & LoggerVariables & RedisVariables }> {
   return async function redis(c, next) {
-    c.set('redis', createRedisAccess(c.var.settings.redis, c.var.logger));
+    c.set(
+      'redis',
+      createRedisAccess(c.var.settings.redis, c.var.logger, (work) => afterResponse(c, work)),
+    );
     await next();
   };
 }

@@ -14,7 +14,10 @@ const VersionedPreferencesSchema: z.ZodType<VersionedPreferences> = z.object({
 
 type Scope = { redis: RedisAccess; settings: Settings; tenant: TenantView; user: UserView };
 
-const keyOf = ({ tenant, user }: Scope) => tenantCacheKey(tenant.id, 'prefs', user.id);
+/** Keyed by the Clerk user id, which the token carries: the key is known before the user's row is. */
+export const preferencesKey = (tenantId: string, clerkUserId: string) => tenantCacheKey(tenantId, 'prefs', clerkUserId);
+
+const keyOf = ({ tenant, user }: Scope) => preferencesKey(tenant.id, user.clerk_user_id);
 
 /** The caller's preferences document, read through the tenant's cache (CACHE_PREFERENCES_TTL_SECONDS; 0 = off). */
 export function cachedPreferences(scope: Scope, load: () => Promise<VersionedPreferences>) {

@@ -22,12 +22,21 @@ export type CacheOptions<T> = {
   accept?: (value: T) => boolean;
 };
 
+// What an invalidation leaves instead of deleting: for a few seconds no fill may store a value read
+// before the write (fills run after the response, so one can land after the write's invalidation).
+const TOMBSTONE = { gone: true } as const;
+const TOMBSTONE_SECONDS = 10;
+const isTombstone = (value: unknown) =>
+  typeof value === 'object' && value !== null && (value as { gone?: unknown }).gone === true;
+
 /**
- * Read-through: the cached value if there is a valid one, else `load()` stored for `ttlSeconds`.
- * Values sit in an envelope so `null` can be cached too. With Redis away this is just `load()`.
+ * Read-through: the cached value if there is a valid one, else `load()`, stored for `ttlSeconds` after
+ * the response (the answer does not wait on the fill). Values sit in an envelope so `null` can be
+ * cached too. With Redis away this is just `load()`.
  *
- * A read racing a write can store the pre-write value after the write's invalidation; the TTL bounds
- * how long that lasts, as it bounds an invalidation lost while Redis was down.
+ * Fills never undo an invalidation: an absent key is filled only if still absent (SET NX), and a key
+ * holding a tombstone (a write within the last seconds) is not filled at all. The TTL bounds what a
+ * lost invalidation (Redis down during the write) can leave behind.
  */
 export async function cached<T>(
   redis: RedisAccess,
@@ -35,21 +44,34 @@ export async function cached<T>(
   { ttlSeconds, schema, accept = () => true }: CacheOptions<T>,
   load: () => Promise<T>,
 ): Promise<T> {
-  const hit = await redis.run('cache.get', (client) => client.get<unknown>(redis.key(key)));
+  const hit = await redis.get('cache.get', key);
   if (!hit.bypassed && hit.value !== null) {
     const entry = z.object({ v: schema }).safeParse(hit.value);
     if (entry.success && accept(entry.data.v as T)) return entry.data.v as T;
   }
   const value = await load();
-  if (!hit.bypassed)
-    await redis.run('cache.set', (client) => client.set(redis.key(key), { v: value }, { ex: ttlSeconds }));
+  if (hit.bypassed || isTombstone(hit.value)) return value;
+  // An entry that was there but outdated (an older shape, a role the token contradicts) is replaced.
+  const onlyIfAbsent = hit.value === null;
+  redis.later('cache.set', (client) =>
+    client.set(redis.key(key), { v: value }, onlyIfAbsent ? { ex: ttlSeconds, nx: true } : { ex: ttlSeconds }),
+  );
   return value;
 }
 
-/** Drops entries after a write; false when Redis could not be reached (the entries then live out their TTL). */
+/**
+ * Invalidates entries after a write: each becomes a short-lived tombstone. False when Redis could not
+ * be reached (the entries then live out their TTL).
+ */
 export async function invalidate(redis: RedisAccess, ...keys: [CacheKey, ...CacheKey[]]): Promise<boolean> {
-  const result = await redis.run('cache.invalidate', (client) => client.del(...keys.map(redis.key)), {
-    evenAfterFailure: true,
-  });
+  const result = await redis.run(
+    'cache.invalidate',
+    (client) => {
+      const batch = client.multi();
+      for (const key of keys) batch.set(redis.key(key), TOMBSTONE, { ex: TOMBSTONE_SECONDS });
+      return batch.exec();
+    },
+    { evenAfterFailure: true },
+  );
   return !result.bypassed || result.reason === 'disabled';
 }

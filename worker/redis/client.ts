@@ -31,15 +31,32 @@ export interface RedisAccess {
    * so a slow Redis costs a request one budget at most.
    */
   run<T>(operation: string, fn: (client: Redis) => Promise<T>, options?: RunOptions): Promise<RedisResult<T>>;
+  /**
+   * Starts one MGET of keys the request will read (known from its token) without waiting for it, so
+   * it shares a round trip with whatever is awaited next (the rate limit). `get` answers from it.
+   */
+  readAhead(names: string[]): void;
+  /** One key's value: from the read-ahead when it covered `name` (once), else a GET of its own. */
+  get(operation: string, name: string): Promise<RedisResult<unknown>>;
+  /** Runs after the response has gone (waitUntil): for writes the answer does not depend on, like cache fills. */
+  later(operation: string, fn: (client: Redis) => Promise<unknown>): void;
   /** A PING for readiness, regardless of earlier failures; throws when Redis does not answer in time. */
   health(): Promise<{ latency_ms: number }>;
 }
 
 const DISABLED: Bypassed = { bypassed: true, reason: 'disabled' };
 
-export function createRedisAccess(settings: RedisSettings | null, logger: Logger): RedisAccess {
+/** Keeps work alive after the response: the request's `waitUntil` in the Worker. */
+export type Defer = (work: Promise<unknown>) => void;
+
+export function createRedisAccess(
+  settings: RedisSettings | null,
+  logger: Logger,
+  defer: Defer = (work) => void work,
+): RedisAccess {
   let client: Redis | undefined;
   let failure: Bypassed | undefined;
+  let ahead = new Map<string, Promise<RedisResult<unknown>>>();
 
   const connect = (config: RedisSettings) => {
     client ??= new Redis({
@@ -80,15 +97,40 @@ export function createRedisAccess(settings: RedisSettings | null, logger: Logger
           } catch (error) {
             const reason = isTimeout(error) ? 'timeout' : 'unavailable';
             const message = error instanceof Error ? error.message : String(error);
+            // Calls in flight together (the read-ahead beside the limit) fail together: one line for
+            // them. A call made despite an earlier failure (an invalidation) is worth its own.
+            const first = !failure || options.evenAfterFailure === true;
             failure = { bypassed: true, reason };
             span.setAttribute('redis.bypassed', true);
             span.setStatus({ code: SpanStatusCode.ERROR, message: `redis ${reason}: ${message}` });
             request?.setAttribute('redis.degraded', true);
-            logger.warn('redis bypassed: serving without it', { redis_operation: operation, reason, error: message });
+            if (first)
+              logger.warn('redis bypassed: serving without it', { redis_operation: operation, reason, error: message });
             return failure;
           }
         },
       );
+    },
+
+    readAhead(names) {
+      if (!settings || names.length === 0) return;
+      const all = this.run('cache.read_ahead', (redis) => redis.mget<unknown[]>(...names.map(this.key)));
+      ahead = new Map(
+        names.map((name, i) => [
+          name,
+          all.then((r): RedisResult<unknown> => (r.bypassed ? r : { bypassed: false, value: r.value[i] ?? null })),
+        ]),
+      );
+    },
+
+    get(operation, name) {
+      const read = ahead.get(name);
+      ahead.delete(name);
+      return read ?? this.run(operation, (redis) => redis.get<unknown>(this.key(name)));
+    },
+
+    later(operation, fn) {
+      if (settings) defer(this.run(operation, fn));
     },
 
     async health() {
