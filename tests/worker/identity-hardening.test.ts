@@ -150,3 +150,23 @@ describe('a per-client limit before authentication', () => {
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
   });
 });
+
+describe('verified tokens remembered per isolate', () => {
+  it('a remembered token still expires: once past exp it is verified again and refused', async () => {
+    const strict = apiWithVars({ AUTH_CLOCK_SKEW_MS: '0' });
+    const token = await signToken({ expiresInSeconds: 2 });
+    expect((await strict('/v1/me', { headers: bearer(token) })).status).toBe(200);
+    expect((await strict('/v1/me', { headers: bearer(token) })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const res = await strict('/v1/me', { headers: bearer(token) });
+    expect(res.status).toBe(401);
+    expect((await res.json<ErrorBody>()).error.code).toBe('token_expired');
+  });
+
+  it('a token remembered under one configuration is judged afresh under another (authorized parties)', async () => {
+    const token = await signToken();
+    expect((await api('/v1/me', { headers: bearer(token) })).status).toBe(200);
+    const elsewhere = apiWithVars({ CLERK_AUTHORIZED_PARTIES: 'https://other.example' });
+    expect((await elsewhere('/v1/me', { headers: bearer(token) })).status).toBe(401);
+  });
+});
