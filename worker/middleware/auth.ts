@@ -3,6 +3,7 @@ import { TokenVerificationError } from '@clerk/backend/errors';
 import { SpanKind, trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
+import type { Settings } from '../config';
 import { ApiError, DependencyError } from '../errors';
 import { inSpan } from '../observability/spans';
 import { type TenantKey, tenantKeyFor } from '../tenancy/tenant-id';
@@ -139,27 +140,39 @@ export function auth({
 /**
  * Tokens this isolate has verified, with their claims, until they expire. A session token is sent with
  * every request for about a minute, and verifying it again (Clerk imports the key, then an RSA check)
- * is most of a cached read's CPU. Keyed per auth configuration, bounded, and never past `exp` (without
- * the skew verification allows), so it answers only what verifying again would.
+ * is most of a cached read's CPU. Kept per verification configuration (by content: with tracing on,
+ * each request sees its settings anew), bounded, and never past `exp` (without the skew verification
+ * allows), so it answers only what verifying again would.
  */
 const verifiedTokens = (() => {
-  const MAX_ENTRIES = 1_000;
-  const byConfig = new WeakMap<object, Map<string, Record<string, unknown>>>();
+  const MAX_TOKENS = 1_000;
+  const MAX_CONFIGS = 4;
+  const byConfig = new Map<string, Map<string, Record<string, unknown>>>();
+  const configKey = (auth: Settings['auth']) =>
+    [auth.jwtKey ?? '', auth.secretKey ?? '', auth.authorizedParties.join(','), auth.clockSkewMs].join('\n');
   const live = (claims: Record<string, unknown>) => typeof claims.exp === 'number' && claims.exp * 1000 > Date.now();
+  // Oldest first: a Map keeps insertion order.
+  const evictOldest = <V>(map: Map<string, V>, max: number) => {
+    if (map.size >= max) map.delete(map.keys().next().value as string);
+  };
   return {
-    get(config: object, token: string) {
-      const tokens = byConfig.get(config);
+    get(auth: Settings['auth'], token: string) {
+      const tokens = byConfig.get(configKey(auth));
       const claims = tokens?.get(token);
       if (!claims) return undefined;
       if (live(claims)) return claims;
       tokens?.delete(token);
       return undefined;
     },
-    put(config: object, token: string, claims: Record<string, unknown>) {
-      const tokens = byConfig.get(config) ?? new Map<string, Record<string, unknown>>();
-      byConfig.set(config, tokens);
-      // Oldest first: Map keeps insertion order.
-      if (tokens.size >= MAX_ENTRIES) tokens.delete(tokens.keys().next().value as string);
+    put(auth: Settings['auth'], token: string, claims: Record<string, unknown>) {
+      const key = configKey(auth);
+      let tokens = byConfig.get(key);
+      if (!tokens) {
+        evictOldest(byConfig, MAX_CONFIGS);
+        tokens = new Map();
+        byConfig.set(key, tokens);
+      }
+      evictOldest(tokens, MAX_TOKENS);
       if (live(claims)) tokens.set(token, claims);
       return claims;
     },
