@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './dev/paths';
-import { type ServiceStatus, startStack } from './dev/stack';
+import { indent, type ServiceStatus, startStack } from './dev/stack';
 import { formatTable } from './dev/table';
 import { devEnv } from './local-env';
 
@@ -59,20 +59,25 @@ const starting = startStack({
   signal: abort.signal,
 });
 
-let stopping = false;
-function shutdown(code: number) {
-  if (stopping) {
-    say('still stopping: services get 10 s to exit before they are killed');
+// One Ctrl-C can arrive more than once (npm and tsx pass the terminal's SIGINT on to a process that
+// got it too): a repeat within a second is the same press.
+let stoppingSince = 0;
+function shutdown(code: number, why = '\nstopping...') {
+  if (stoppingSince) {
+    if (Date.now() - stoppingSince > 1_000) say('still stopping: services get 10 s to exit before they are killed');
     return;
   }
-  stopping = true;
-  say('\nstopping...');
+  stoppingSince = Date.now();
+  say(why);
   // Mid start-up, aborting makes startStack stop what it started before it rejects.
   abort.abort(new Error('interrupted'));
   starting
     .then((stack) => stack.stop())
     .catch(() => {})
-    .finally(() => process.exit(code));
+    .finally(() => {
+      say('Everything stopped.');
+      process.exit(code);
+    });
 }
 process.on('SIGINT', () => shutdown(130));
 process.on('SIGTERM', () => shutdown(143));
@@ -80,12 +85,20 @@ process.on('SIGHUP', () => shutdown(129));
 
 try {
   const stack = await starting;
-  if (!stopping) {
+  if (!stoppingSince) {
     say(`\n${table(stack.status)}\n`);
     say(`Ready. Dev sign-in: send "X-Dev-User: ${env.DEV_USER_ID}". Check it: npm run verify. Stop: Ctrl-C.`);
+    // A service that dies stops the whole stack: a site or API left serving against nothing would look
+    // alive while every request fails. Restarting could loop on the same error; a stop says it once.
+    stack.died.then((death) => {
+      console.error(
+        `\n${death.name} stopped unexpectedly (${death.exit}). Last lines of ${death.logFile}:\n${indent(death.tail)}`,
+      );
+      shutdown(1, `stopping the stack: run npm run dev again once ${death.name}'s problem is fixed`);
+    });
   }
 } catch (error) {
-  if (!stopping) {
+  if (!stoppingSince) {
     console.error(`\nnpm run dev failed: ${error instanceof Error ? error.message : error}`);
     console.error(`Service logs: ${resolve(REPO_ROOT, env.DEV_DATA_DIR, 'logs')}/`);
     process.exit(1);

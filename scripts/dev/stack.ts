@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { ensureDatabase, migrateDatabase } from '../../db/migrate';
 import { appUrl, databaseName, withDatabase } from '../local-env';
@@ -8,7 +9,7 @@ import { wranglerDev } from './commands';
 import { logFiles } from './log-files';
 import { packageBin, REPO_ROOT } from './paths';
 import { startLocalPostgres } from './postgres';
-import { reapStaleIn, spawnService, untilReady } from './process';
+import { reapStaleIn, type ServiceProcess, spawnService, untilReady } from './process';
 import { onPath, serverVersion, startLocalRedis } from './redis';
 import { removeTarget, type StackTarget, writeTarget } from './target';
 import { assertPortFree, httpGet, retry } from './wait';
@@ -54,6 +55,9 @@ export type StackOptions = {
 
 export type ServiceStatus = { name: string; url: string | null; health: string; ok: boolean };
 
+/** A service process that exited while the stack was meant to be running. */
+export type ServiceDeath = { name: string; exit: string; logFile: string; tail: string[] };
+
 export interface Stack {
   status: ServiceStatus[];
   target: StackTarget;
@@ -63,6 +67,8 @@ export interface Stack {
   processGroups(): number[];
   /** Ports the stack's own services listen on. */
   listening(): number[];
+  /** Settles when the first service process exits on its own (not through stop()); never otherwise. */
+  died: Promise<ServiceDeath>;
   stop(): Promise<void>;
 }
 
@@ -86,8 +92,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // Undone last-started-first on stop, or on a failure half-way through start-up.
   const cleanups: (() => Promise<void>)[] = [];
   const http = (port: number) => `http://${host}:${port}`;
+  // Every service process is watched from its start to stop(): the first to exit on its own is reported.
+  let stopping = false;
+  let reportDeath: (death: ServiceDeath) => void = () => {};
+  const died = new Promise<ServiceDeath>((resolve) => {
+    reportDeath = resolve;
+  });
+  let firstDeath: ServiceDeath | undefined;
 
   const stopAll = async () => {
+    stopping = true;
     removeTarget(targetFile);
     for (const cleanup of cleanups.splice(0).reverse()) {
       await cleanup().catch((error) => say(`stop: ${error instanceof Error ? error.message : error}`));
@@ -147,10 +161,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       targetFile,
       processGroups: () => [...groups],
       listening: () => [...bound],
+      died,
       stop: stopAll,
     };
   } catch (error) {
     await stopAll();
+    // "api exited before it was ready" says little: the service's own last words say why.
+    if (firstDeath?.tail.length) {
+      throw new Error(
+        `${error instanceof Error ? error.message : error}. Last lines of ${firstDeath.logFile}:\n${indent(firstDeath.tail)}`,
+      );
+    }
     throw error;
   }
 
@@ -172,6 +193,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       onLine: logs.sink('postgres'),
       signal,
     });
+    if (pg.relocated) say(`postgres: ${pg.relocated}`);
     track(pg.process, ports.postgres);
     status.push({ name: 'postgres', url: redact(pg.url), health: `up (${pg.version}, embedded)`, ok: true });
     return { url: pg.url };
@@ -316,7 +338,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       : { name, url: null, health: `not provisioned: GET /v1/me -> ${response.status}`, ok: false };
   }
 
-  function track(proc: { pid: number; stop(): Promise<void> }, ...servicePorts: number[]) {
+  function track(proc: ServiceProcess, ...servicePorts: number[]) {
+    proc.exited
+      // The exit can come before the last lines of its output are read.
+      .then(async ({ code, signal }) => {
+        await sleep(100);
+        if (stopping || firstDeath) return;
+        firstDeath = {
+          name: proc.name,
+          exit: signal ? `killed by ${signal}` : `exit code ${code}`,
+          logFile: logs.file(proc.name),
+          tail: logs.tail(proc.name),
+        };
+        reportDeath(firstDeath);
+      })
+      .catch(() => {});
     cleanups.push(() => proc.stop());
     groups.push(proc.pid);
     bound.push(...servicePorts);
@@ -359,6 +395,10 @@ export function redact(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = '***';
   return u.toString();
+}
+
+export function indent(lines: string[]): string {
+  return lines.map((l) => `  | ${l}`).join('\n');
 }
 
 function loud(...lines: string[]): string {
