@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './dev/paths';
+import { prettyLogLine } from './dev/pretty-log';
 import { indent, type ServiceStatus, startStack } from './dev/stack';
 import { formatTable } from './dev/table';
 import { devEnv } from './local-env';
@@ -25,9 +26,14 @@ const { values: flags } = parseArgs({
 const env = devEnv();
 
 // Postgres logs every checkpoint; the terminal only needs what went wrong (all of it is in .data/logs/).
+// Redis's "Memory overcommit must be enabled" is about forking for a background save under memory
+// pressure, a kernel setting a dev machine need not change for a 256 MB cache: it stays in redis.log.
+// The migration's pgvector warning is said once, in plain words, by the stack itself; the migrations'
+// own summary is in the status table.
 const quiet: Record<string, (line: string) => boolean> = {
-  postgres: (line) => /\b(WARNING|ERROR|FATAL|PANIC):/.test(line),
-  redis: (line) => /WARNING|error/i.test(line),
+  postgres: (line) => /\b(WARNING|ERROR|FATAL|PANIC):/.test(line) && !/pgvector is not installed/.test(line),
+  migrations: (line) => !/^migrations: |pgvector is not installed/.test(line),
+  redis: (line) => /WARNING|error/i.test(line) && !/Memory overcommit must be enabled/.test(line),
 };
 const say = (line: string) => console.log(line);
 
@@ -54,7 +60,8 @@ const starting = startStack({
   site: !flags['no-site'],
   say,
   onServiceLine: (service, line) => {
-    if (quiet[service]?.(line) ?? true) console.log(`[${service}] ${line}`);
+    if (!(quiet[service]?.(line) ?? true)) return;
+    console.log(`[${service}] ${service === 'api' && env.LOG_FORMAT === 'pretty' ? prettyLogLine(line) : line}`);
   },
   signal: abort.signal,
 });

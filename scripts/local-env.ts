@@ -48,6 +48,8 @@ const devSchema = schema
     DEV_REDIS_PORT: port(63790),
     DEV_OTLP_PORT: port(4318),
     DEV_INSPECTOR_PORT: port(9229),
+    /** The API's log lines in the terminal: readable, or the JSON the Worker writes (api.log keeps JSON). */
+    LOG_FORMAT: z.enum(['pretty', 'json']).default('pretty'),
     /** Who the dev sign-in bypass is (the Worker reads the same variable). */
     DEV_USER_ID: z.string().min(1).default('user_dev'),
   });

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
-import { ensureDatabase, migrateDatabase } from '../../db/migrate';
+import { describeMigrations, ensureDatabase, migrateDatabase } from '../../db/migrate';
 import { appUrl, databaseName, withDatabase } from '../local-env';
 import { startOtlpReceiver } from '../otlp-receiver';
 import { startUpstashEndpoint } from '../upstash-endpoint';
@@ -119,15 +119,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const [db, redis] = await settleAll([startDatabase(), startRedis()]);
     signal?.throwIfAborted();
 
-    say('migrations: applying');
     await ensureDatabase(withDatabase(db.url, 'postgres'), databaseName(db.url));
-    await migrateDatabase({
+    const migrations = await migrateDatabase({
       ownerUrl: db.url,
       appPassword: options.appDatabasePassword,
       log: logs.sink('migrations'),
     });
     const schema = await schemaStatus(db.url);
-    status.push({ name: 'migrations', url: null, health: `${schema.applied} applied`, ok: true });
+    status.push({ name: 'migrations', url: null, health: describeMigrations(migrations), ok: true });
     if (!schema.vector) {
       say(
         'pgvector: not available on this Postgres; the migration skipped `CREATE EXTENSION vector` and /readyz reports vector: unavailable.',
@@ -382,10 +381,9 @@ async function settleAll<T extends readonly unknown[]>(starts: { [K in keyof T]:
 async function schemaStatus(ownerUrl: string) {
   const sql = postgres(ownerUrl, { max: 1, fetch_types: false, onnotice: () => {} });
   try {
-    const [row] = await sql<{ applied: number; vector: boolean }[]>`
-      select (select count(*)::int from drizzle.__drizzle_migrations) as applied,
-             exists (select 1 from pg_extension where extname = 'vector') as vector`;
-    return row ?? { applied: 0, vector: false };
+    const [row] = await sql<{ vector: boolean }[]>`
+      select exists (select 1 from pg_extension where extname = 'vector') as vector`;
+    return row ?? { vector: false };
   } finally {
     await sql.end({ timeout: 1 });
   }

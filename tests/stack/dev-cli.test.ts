@@ -65,7 +65,7 @@ describe('npm run dev in a terminal', () => {
 
     const output = run.output();
     expect(output).toMatch(/^ok\s+postgres\s+postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:18410\/meatymusic\s+up/m);
-    expect(output).toMatch(/^ok\s+migrations\s+\d+ applied/m);
+    expect(output).toMatch(/^ok\s+migrations\s+\d+ applied now \(\d+ in all\)/m);
     expect(output).toMatch(/^ok\s+upstash\s+http:\/\/127\.0\.0\.1:18412/m);
     const groups = recordedGroups();
     expect(groups).toHaveLength(2);
@@ -95,6 +95,7 @@ describe('npm run dev in a terminal', () => {
     const next = dev(['--import', 'tsx']);
     await expect.poll(next.output, { timeout: 60_000, interval: 250 }).toMatch(/Ready\./);
     expect(next.output()).toMatch(/ended 2 service\(s\) left running by an earlier run/);
+    expect(next.output()).toMatch(/^ok\s+migrations\s+up to date \(\d+ applied\)/m);
     expect(orphans.filter(groupAlive)).toEqual([]);
     const groups = recordedGroups();
     next.child.kill('SIGINT');
