@@ -55,6 +55,7 @@ const starting = startStack({
   traces: env.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT } : 'local',
   appDatabasePassword: env.APP_DATABASE_PASSWORD,
   upstashToken: env.UPSTASH_TOKEN,
+  webhookSecret: env.CLERK_WEBHOOK_SECRET,
   devUserId: env.DEV_USER_ID,
   api: !flags['no-api'],
   site: !flags['no-site'],

@@ -39,6 +39,8 @@ export type StackOptions = {
   appDatabasePassword: string;
   /** Bearer token of the local Upstash-protocol endpoint. */
   upstashToken: string;
+  /** The API's CLERK_WEBHOOK_SECRET, so `npm run webhook:send` can sign sample events. */
+  webhookSecret?: string;
   /** The user the dev bypass signs in as; provisioned with the first request that carries it. */
   devUserId: string;
   api: boolean;
@@ -264,6 +266,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       DEV_AUTH_BYPASS: 'true',
       CORS_ORIGINS: `${siteUrl},http://localhost:${ports.site}`,
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
+      ...(options.webhookSecret && { CLERK_WEBHOOK_SECRET: options.webhookSecret }),
       ...(upstash && { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token }),
     };
     const proc = await spawnService({
