@@ -27,7 +27,11 @@ export type AuthVariables = { auth: AuthContext };
 export type AuthOptions = {
   /** Header that carries the dev user id when the development bypass is on. */
   devHeader?: string;
+  /** Header that makes a dev user an org `admin` (the default) or `member`, so two dev users can differ. */
+  devRoleHeader?: string;
 };
+
+const DEV_ROLES: Record<string, string> = { admin: 'org:admin', member: 'org:member' };
 
 // Bounded, printable ids before they reach SQL parameters, cache keys or logs.
 const CLERK_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -40,7 +44,7 @@ const UNAVAILABLE_REASONS = new Set(['jwk-remote-failed-to-load', 'jwk-failed-to
  * Verifies the Clerk session JWT from `Authorization: Bearer` or the `__session` cookie.
  * Networkless when CLERK_JWT_KEY is set, JWKS via CLERK_SECRET_KEY otherwise.
  */
-export function auth({ devHeader = 'X-Dev-User' }: AuthOptions = {}): MiddlewareHandler<{
+export function auth({ devHeader = 'X-Dev-User', devRoleHeader = 'X-Dev-Role' }: AuthOptions = {}): MiddlewareHandler<{
   Variables: SettingsVariables & AuthVariables;
 }> {
   return async function auth(c, next) {
@@ -49,15 +53,18 @@ export function auth({ devHeader = 'X-Dev-User' }: AuthOptions = {}): Middleware
     if (settings.devBypass && devUser !== undefined) {
       if (!CLERK_ID.test(devUser))
         throw new ApiError(401, 'unauthorized', `${devHeader} must be a Clerk-style user id`);
+      const orgRole = DEV_ROLES[c.req.header(devRoleHeader) ?? 'admin'];
+      if (!orgRole) throw new ApiError(401, 'unauthorized', `${devRoleHeader} must be admin or member`);
       const { orgId, orgName, email } = settings.devBypass;
       c.set('auth', {
         userId: devUser,
         sessionId: null,
         orgId,
-        orgRole: 'org:admin',
+        orgRole,
         orgSlug: orgName,
         tenantClaim: null,
-        email,
+        // One address per dev user (dev+user_a@…, dev+user_b@…), so two of them can be told apart.
+        email: email.replace('@', `+${devUser}@`),
         name: null,
         via: 'dev-bypass',
       });
