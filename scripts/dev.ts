@@ -33,6 +33,8 @@ const env = devEnv();
 const quiet: Record<string, (line: string) => boolean> = {
   postgres: (line) => /\b(WARNING|ERROR|FATAL|PANIC):/.test(line) && !/pgvector is not installed/.test(line),
   migrations: (line) => !/^migrations: |pgvector is not installed/.test(line),
+  // Astro's server-side module runners (one per Vite environment) each announce their HMR link.
+  site: (line) => !/\[vite\]\S* connected\./.test(line),
   redis: (line) => /WARNING|error/i.test(line) && !/Memory overcommit must be enabled/.test(line),
 };
 const say = (line: string) => console.log(line);
