@@ -9,7 +9,7 @@ import { wranglerDev } from './commands';
 import { logFiles } from './log-files';
 import { packageBin, REPO_ROOT } from './paths';
 import { startLocalPostgres } from './postgres';
-import { reapStaleIn, type ServiceProcess, spawnService, untilReady } from './process';
+import { ExitedBeforeReady, reapStaleIn, type ServiceProcess, spawnService, untilReady } from './process';
 import { onPath, serverVersion, startLocalRedis } from './redis';
 import { removeTarget, type StackTarget, writeTarget } from './target';
 import { assertPortFree, httpGet, retry } from './wait';
@@ -166,13 +166,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stop: stopAll,
     };
   } catch (error) {
-    await stopAll();
     // "api exited before it was ready" says little: the service's own last words say why.
-    if (firstDeath?.tail.length) {
-      throw new Error(
-        `${error instanceof Error ? error.message : error}. Last lines of ${firstDeath.logFile}:\n${indent(firstDeath.tail)}`,
-      );
-    }
+    // As when watching: the exit can come before the last lines of its output are read.
+    if (error instanceof ExitedBeforeReady) await sleep(100);
+    const tail = error instanceof ExitedBeforeReady ? logs.tail(error.service) : [];
+    const logFile = error instanceof ExitedBeforeReady ? logs.file(error.service) : '';
+    await stopAll();
+    if (tail.length) throw new Error(`${(error as Error).message}. Last lines of ${logFile}:\n${indent(tail)}`);
     throw error;
   }
 
