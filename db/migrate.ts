@@ -23,13 +23,16 @@ export interface MigrateOptions {
   folder?: string;
 }
 
+/** What a run did: `now` migrations applied by it, `total` recorded in the database after it. */
+export type MigrationSummary = { now: number; total: number };
+
 /** Applies pending migrations in order (a no-op when none are pending), then sets the app role's password. */
 export async function migrateDatabase({
   ownerUrl,
   appPassword: password,
   log = console.log,
   folder = MIGRATIONS_FOLDER,
-}: MigrateOptions) {
+}: MigrateOptions): Promise<MigrationSummary> {
   const pw = appPassword.parse(password);
   // Before any connection: a destructive statement without its reviewed marker never reaches a database.
   assertMigrationsSafe(folder);
@@ -42,16 +45,31 @@ export async function migrateDatabase({
   try {
     // Two migrators of the same database (dev script and a test, say) take turns instead of racing.
     await client`select pg_advisory_lock(hashtext('meatymusic.migrations'))`;
+    const before = await appliedCount(client);
     await migrate(drizzle(client), { migrationsFolder: folder });
     await setRolePassword(client, pw);
-    const [row] = await client<
-      { applied: number }[]
-    >`select count(*)::int as applied from drizzle.__drizzle_migrations`;
-    log(`migrations: ${row?.applied ?? 0} applied`);
+    const total = await appliedCount(client);
+    const summary = { now: total - before, total };
+    log(`migrations: ${describeMigrations(summary)}`);
     await client`select pg_advisory_unlock(hashtext('meatymusic.migrations'))`;
+    return summary;
   } finally {
     await client.end({ timeout: 5 });
   }
+}
+
+/** "up to date (2 applied)" when nothing was pending, "1 applied now (2 in all)" otherwise. */
+export function describeMigrations({ now, total }: MigrationSummary): string {
+  return now === 0 ? `up to date (${total} applied)` : `${now} applied now (${total} in all)`;
+}
+
+/** Migrations recorded in the database; 0 before the first run has created drizzle's table. */
+async function appliedCount(client: postgres.Sql): Promise<number> {
+  const [table] = await client<{ exists: boolean }[]>`
+    select to_regclass('drizzle.__drizzle_migrations') is not null as exists`;
+  if (!table?.exists) return 0;
+  const [row] = await client<{ applied: number }[]>`select count(*)::int as applied from drizzle.__drizzle_migrations`;
+  return row?.applied ?? 0;
 }
 
 /**

@@ -26,6 +26,9 @@ export function localEnv(env: NodeJS.ProcessEnv = process.env): LocalEnv {
   return parse(schema, env);
 }
 
+// Svix secrets are whsec_ + base64 of random bytes; these spell "meatymusic-development-webhooks!!".
+const DEV_WEBHOOK_SECRET = 'whsec_bWVhdHltdXNpYy1kZXZlbG9wbWVudC13ZWJob29rcyEh';
+
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
 // `KEY=` in an env file means unset, not an invalid URL.
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
@@ -49,6 +52,13 @@ const devSchema = schema
     DEV_REDIS_PORT: port(63790),
     DEV_OTLP_PORT: port(4318),
     DEV_INSPECTOR_PORT: port(9229),
+    /** The API's log lines in the terminal: readable, or the JSON the Worker writes (api.log keeps JSON). */
+    LOG_FORMAT: z.enum(['pretty', 'json']).default('pretty'),
+    /**
+     * The API's Svix signing secret in the dev stack, and what `npm run webhook:send` signs with. The
+     * default is public, so it is for development only; a real one (from Clerk's dashboard) may be set.
+     */
+    CLERK_WEBHOOK_SECRET: z.string().startsWith('whsec_').default(DEV_WEBHOOK_SECRET),
     /** Who the dev sign-in bypass is (the Worker reads the same variable). */
     DEV_USER_ID: z.string().min(1).default('user_dev'),
   });

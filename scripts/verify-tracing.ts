@@ -115,18 +115,31 @@ function sourceOf({ receiver, jaeger }: { receiver?: string; jaeger?: string }):
   throw new Error('give --receiver or --jaeger');
 }
 
+const USAGE = `Usage: tsx scripts/verify-tracing.ts [--api URL] (--receiver URL | --jaeger URL) [options]
+
+Checks that a running API exports its traces; one PASS or FAIL line per check, exit code 1 if any fails.
+
+  --api URL            the API (default http://127.0.0.1:8787)
+  --receiver URL       an OTLP receiver with /spans (npm run dev's: http://127.0.0.1:4318)
+  --jaeger URL         a Jaeger query UI instead (docker compose: http://127.0.0.1:16686)
+  --service NAME       service.name expected on the spans (default meatymusic-api)
+  --traceparent VALUE  the caller's traceparent to continue (default: a random one)
+  --timeout-ms N       how long to wait for spans to arrive (default 15000)
+  -h, --help           this text`;
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
-    options: {
-      api: { type: 'string', default: 'http://127.0.0.1:8787' },
-      receiver: { type: 'string' },
-      jaeger: { type: 'string' },
-      service: { type: 'string' },
-      traceparent: { type: 'string' },
-      'timeout-ms': { type: 'string' },
-    },
-  });
-  const { 'timeout-ms': timeoutMs, ...rest } = values;
+  let values: ReturnType<typeof cliArgs>['values'];
+  try {
+    ({ values } = cliArgs());
+  } catch (error) {
+    console.error(`verify-tracing: ${error instanceof Error ? error.message : error}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const { 'timeout-ms': timeoutMs, help: _, ...rest } = values;
   const parsed = optionsSchema.safeParse({ ...rest, timeoutMs });
   if (!parsed.success) {
     console.error(
@@ -137,4 +150,18 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const results = await verifyTracing(parsed.data);
   for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name}: ${r.detail}`);
   process.exit(results.every((r) => r.ok) ? 0 : 1);
+}
+
+function cliArgs() {
+  return parseArgs({
+    options: {
+      api: { type: 'string', default: 'http://127.0.0.1:8787' },
+      receiver: { type: 'string' },
+      jaeger: { type: 'string' },
+      service: { type: 'string' },
+      traceparent: { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
 }

@@ -74,6 +74,11 @@ const envSchema = z.object({
   CACHE_TENANT_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   // 0 turns the preferences read cache off (reads go to the database; Redis still serves the rest).
   CACHE_PREFERENCES_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  // Unset: otlp when an endpoint is set, else console in development and none elsewhere.
+  OBS_OTEL_EXPORTER_TYPE: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.enum(['otlp', 'console', 'none']).optional(),
+  ),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
   OTEL_EXPORTER_OTLP_HEADERS: keyValues,
   UPSTASH_REDIS_REST_URL: optionalUrl,
@@ -118,7 +123,9 @@ export interface Settings {
     tracingEnabled: boolean;
     sampleRatio: number;
     trustParentSampling: boolean;
-    /** OTLP/HTTP traces endpoint; unset means console export in development, none elsewhere. */
+    /** Where spans go: OBS_OTEL_EXPORTER_TYPE, or what the endpoint and environment imply. */
+    exporter: 'otlp' | 'console' | 'none';
+    /** OTLP/HTTP traces endpoint (required when the exporter is otlp). */
     otlp: { endpoint: string; headers: Record<string, string> } | null;
   };
   cache: { tenantTtlSeconds: number; preferencesTtlSeconds: number };
@@ -162,6 +169,12 @@ export function parseSettings(env: Record<string, unknown>): Settings {
   if (e.DEV_AUTH_BYPASS && e.ENVIRONMENT !== 'development') {
     problems.push(`DEV_AUTH_BYPASS: must not be enabled when ENVIRONMENT is ${e.ENVIRONMENT}`);
   }
+  const exporter =
+    e.OBS_OTEL_EXPORTER_TYPE ??
+    (e.OTEL_EXPORTER_OTLP_ENDPOINT ? 'otlp' : e.ENVIRONMENT === 'development' ? 'console' : 'none');
+  if (exporter === 'otlp' && !e.OTEL_EXPORTER_OTLP_ENDPOINT) {
+    problems.push('OTEL_EXPORTER_OTLP_ENDPOINT: required when OBS_OTEL_EXPORTER_TYPE is otlp');
+  }
   if (e.UPSTASH_REDIS_REST_URL && !e.UPSTASH_REDIS_REST_TOKEN) {
     problems.push('UPSTASH_REDIS_REST_TOKEN: required when UPSTASH_REDIS_REST_URL is set');
   }
@@ -183,6 +196,7 @@ export function parseSettings(env: Record<string, unknown>): Settings {
       tracingEnabled: e.OBS_TRACING_ENABLED,
       sampleRatio: e.OTEL_SAMPLE_RATIO,
       trustParentSampling: e.OTEL_TRUST_PARENT_SAMPLING,
+      exporter,
       otlp: e.OTEL_EXPORTER_OTLP_ENDPOINT
         ? { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, headers: e.OTEL_EXPORTER_OTLP_HEADERS }
         : null,

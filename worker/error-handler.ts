@@ -65,7 +65,9 @@ export function issuesOf(err: ZodError) {
 }
 
 function errorResponse(c: Context<AppEnv>, e: ApiError, cause?: unknown) {
-  const showStack = c.var.settings?.isDevelopment && cause instanceof Error && e.status >= 500;
+  // Only an unexpected failure's stack helps; an ApiError (a 503 saying what is missing) is the whole story.
+  const showStack =
+    c.var.settings?.isDevelopment && cause instanceof Error && !(cause instanceof ApiError) && e.status >= 500;
   for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
   return c.json(
     {

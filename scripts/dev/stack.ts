@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
-import { ensureDatabase, migrateDatabase } from '../../db/migrate';
+import { describeMigrations, ensureDatabase, migrateDatabase } from '../../db/migrate';
 import { appUrl, databaseName, withDatabase } from '../local-env';
 import { startOtlpReceiver } from '../otlp-receiver';
 import { startUpstashEndpoint } from '../upstash-endpoint';
@@ -8,7 +9,7 @@ import { wranglerDev } from './commands';
 import { logFiles } from './log-files';
 import { packageBin, REPO_ROOT } from './paths';
 import { startLocalPostgres } from './postgres';
-import { reapStaleIn, spawnService, untilReady } from './process';
+import { ExitedBeforeReady, reapStaleIn, type ServiceProcess, spawnService, untilReady } from './process';
 import { onPath, serverVersion, startLocalRedis } from './redis';
 import { removeTarget, type StackTarget, writeTarget } from './target';
 import { assertPortFree, httpGet, retry } from './wait';
@@ -38,6 +39,8 @@ export type StackOptions = {
   appDatabasePassword: string;
   /** Bearer token of the local Upstash-protocol endpoint. */
   upstashToken: string;
+  /** The API's CLERK_WEBHOOK_SECRET, so `npm run webhook:send` can sign sample events. */
+  webhookSecret?: string;
   /** The user the dev bypass signs in as; provisioned with the first request that carries it. */
   devUserId: string;
   api: boolean;
@@ -54,6 +57,9 @@ export type StackOptions = {
 
 export type ServiceStatus = { name: string; url: string | null; health: string; ok: boolean };
 
+/** A service process that exited while the stack was meant to be running. */
+export type ServiceDeath = { name: string; exit: string; logFile: string; tail: string[] };
+
 export interface Stack {
   status: ServiceStatus[];
   target: StackTarget;
@@ -63,6 +69,8 @@ export interface Stack {
   processGroups(): number[];
   /** Ports the stack's own services listen on. */
   listening(): number[];
+  /** Settles when the first service process exits on its own (not through stop()); never otherwise. */
+  died: Promise<ServiceDeath>;
   stop(): Promise<void>;
 }
 
@@ -86,8 +94,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // Undone last-started-first on stop, or on a failure half-way through start-up.
   const cleanups: (() => Promise<void>)[] = [];
   const http = (port: number) => `http://${host}:${port}`;
+  // Every service process is watched from its start to stop(): the first to exit on its own is reported.
+  let stopping = false;
+  let reportDeath: (death: ServiceDeath) => void = () => {};
+  const died = new Promise<ServiceDeath>((resolve) => {
+    reportDeath = resolve;
+  });
+  let firstDeath: ServiceDeath | undefined;
 
   const stopAll = async () => {
+    stopping = true;
     removeTarget(targetFile);
     for (const cleanup of cleanups.splice(0).reverse()) {
       await cleanup().catch((error) => say(`stop: ${error instanceof Error ? error.message : error}`));
@@ -105,15 +121,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const [db, redis] = await settleAll([startDatabase(), startRedis()]);
     signal?.throwIfAborted();
 
-    say('migrations: applying');
     await ensureDatabase(withDatabase(db.url, 'postgres'), databaseName(db.url));
-    await migrateDatabase({
+    const migrations = await migrateDatabase({
       ownerUrl: db.url,
       appPassword: options.appDatabasePassword,
       log: logs.sink('migrations'),
     });
     const schema = await schemaStatus(db.url);
-    status.push({ name: 'migrations', url: null, health: `${schema.applied} applied`, ok: true });
+    status.push({ name: 'migrations', url: null, health: describeMigrations(migrations), ok: true });
     if (!schema.vector) {
       say(
         'pgvector: not available on this Postgres; the migration skipped `CREATE EXTENSION vector` and /readyz reports vector: unavailable.',
@@ -147,10 +162,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       targetFile,
       processGroups: () => [...groups],
       listening: () => [...bound],
+      died,
       stop: stopAll,
     };
   } catch (error) {
+    // "api exited before it was ready" says little: the service's own last words say why.
+    // As when watching: the exit can come before the last lines of its output are read.
+    if (error instanceof ExitedBeforeReady) await sleep(100);
+    const tail = error instanceof ExitedBeforeReady ? logs.tail(error.service) : [];
+    const logFile = error instanceof ExitedBeforeReady ? logs.file(error.service) : '';
     await stopAll();
+    if (tail.length) throw new Error(`${(error as Error).message}. Last lines of ${logFile}:\n${indent(tail)}`);
     throw error;
   }
 
@@ -172,6 +194,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       onLine: logs.sink('postgres'),
       signal,
     });
+    if (pg.relocated) say(`postgres: ${pg.relocated}`);
     track(pg.process, ports.postgres);
     status.push({ name: 'postgres', url: redact(pg.url), health: `up (${pg.version}, embedded)`, ok: true });
     return { url: pg.url };
@@ -243,6 +266,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       DEV_AUTH_BYPASS: 'true',
       CORS_ORIGINS: `${siteUrl},http://localhost:${ports.site}`,
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
+      ...(options.webhookSecret && { CLERK_WEBHOOK_SECRET: options.webhookSecret }),
       ...(upstash && { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token }),
     };
     const proc = await spawnService({
@@ -316,7 +340,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       : { name, url: null, health: `not provisioned: GET /v1/me -> ${response.status}`, ok: false };
   }
 
-  function track(proc: { pid: number; stop(): Promise<void> }, ...servicePorts: number[]) {
+  function track(proc: ServiceProcess, ...servicePorts: number[]) {
+    proc.exited
+      // The exit can come before the last lines of its output are read.
+      .then(async ({ code, signal }) => {
+        await sleep(100);
+        if (stopping || firstDeath) return;
+        firstDeath = {
+          name: proc.name,
+          exit: signal ? `killed by ${signal}` : `exit code ${code}`,
+          logFile: logs.file(proc.name),
+          tail: logs.tail(proc.name),
+        };
+        reportDeath(firstDeath);
+      })
+      .catch(() => {});
     cleanups.push(() => proc.stop());
     groups.push(proc.pid);
     bound.push(...servicePorts);
@@ -346,10 +384,9 @@ async function settleAll<T extends readonly unknown[]>(starts: { [K in keyof T]:
 async function schemaStatus(ownerUrl: string) {
   const sql = postgres(ownerUrl, { max: 1, fetch_types: false, onnotice: () => {} });
   try {
-    const [row] = await sql<{ applied: number; vector: boolean }[]>`
-      select (select count(*)::int from drizzle.__drizzle_migrations) as applied,
-             exists (select 1 from pg_extension where extname = 'vector') as vector`;
-    return row ?? { applied: 0, vector: false };
+    const [row] = await sql<{ vector: boolean }[]>`
+      select exists (select 1 from pg_extension where extname = 'vector') as vector`;
+    return row ?? { vector: false };
   } finally {
     await sql.end({ timeout: 1 });
   }
@@ -359,6 +396,10 @@ export function redact(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = '***';
   return u.toString();
+}
+
+export function indent(lines: string[]): string {
+  return lines.map((l) => `  | ${l}`).join('\n');
 }
 
 function loud(...lines: string[]): string {

@@ -1,8 +1,8 @@
 import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
+import { PREFERENCE_LIMITS as LIMITS } from '../../worker/preferences/limits';
 import type { ApiError, Preferences, PreferencesResource } from '../lib/api';
 import { apiFor } from '../lib/session';
 import type { SiteConfig } from '../lib/site-config';
-import { toastStore } from '../lib/toasts';
 import { BLANK_DRAFT, type Draft, fieldErrors, fromDraft, toDraft } from './preferences-draft';
 import { ErrorState, Loading, RequestId, Skeleton } from './StatusMessage';
 import { asApiError, reportError, useResource } from './use-resource';
@@ -48,7 +48,15 @@ const described = (id: string, error: string | undefined, hasHint = false) => ({
   'aria-describedby': [error && `${id}-error`, hasHint && `${id}-hint`].filter(Boolean).join(' ') || undefined,
 });
 
-type SaveProblem = { kind: 'conflict' } | { kind: 'invalid'; error: ApiError; fields: Record<string, string> };
+/**
+ * How the last save ended, shown in the panel beside the form it is about (a toast would cover the
+ * fields on a phone, and would outlive the answer it gives).
+ */
+type SaveOutcome =
+  | { kind: 'saved' }
+  | { kind: 'conflict' }
+  | { kind: 'invalid'; error: ApiError; fields: Record<string, string> }
+  | { kind: 'failed'; error: ApiError };
 
 /** Load, edit and save the user's preferences; a save only lands on the version it was based on. */
 export default function PreferencesPanel({ config }: { config: SiteConfig }) {
@@ -57,7 +65,7 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
   // Edits belong to the version they started from: a newly loaded version starts a fresh draft.
   const [edit, setEdit] = useState<{ base: PreferencesResource; draft: Draft } | null>(null);
   const [saving, setSaving] = useState(false);
-  const [problem, setProblem] = useState<SaveProblem | null>(null);
+  const [outcome, setOutcome] = useState<SaveOutcome | null>(null);
 
   const loaded = state.status === 'ready' ? state.data : null;
   const draft = loaded ? (edit?.base === loaded ? edit.draft : toDraft(loaded.preferences)) : null;
@@ -67,10 +75,11 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
 
   function update<K extends keyof Draft>(key: K, value: Draft[K]) {
     if (loaded && draft) setEdit({ base: loaded, draft: { ...draft, [key]: value } });
+    if (outcome?.kind === 'saved') setOutcome(null);
   }
 
   function loadLatest() {
-    setProblem(null);
+    setOutcome(null);
     void reload();
   }
 
@@ -78,22 +87,23 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
     event.preventDefault();
     if (!draft || !loaded) return;
     setSaving(true);
-    setProblem(null);
+    setOutcome(null);
     try {
       const saved: PreferencesResource = await api.savePreferences(fromDraft(draft), loaded.version);
       setState({ status: 'ready', data: saved });
-      toastStore.show({ kind: 'success', message: 'Preferences saved' });
+      setOutcome({ kind: 'saved' });
     } catch (cause) {
       const error = asApiError(cause);
-      if (error.status === 412) setProblem({ kind: 'conflict' });
-      else if (error.status === 422) setProblem({ kind: 'invalid', error, fields: fieldErrors(error.details) });
-      else reportError(error);
+      if (error.status === 412) setOutcome({ kind: 'conflict' });
+      else if (error.status === 422) setOutcome({ kind: 'invalid', error, fields: fieldErrors(error.details) });
+      else if (error.status === 401) reportError(error);
+      else setOutcome({ kind: 'failed', error });
     } finally {
       setSaving(false);
     }
   }
 
-  const errors = problem?.kind === 'invalid' ? problem.fields : {};
+  const errors = outcome?.kind === 'invalid' ? outcome.fields : {};
   const dirty = !!draft && !!loaded && JSON.stringify(fromDraft(draft)) !== JSON.stringify(loaded.preferences);
   // While loading, the form stands blank, inert and hidden from assistive tech, holding the loaded form's space.
   const shown = draft ?? BLANK_DRAFT;
@@ -121,7 +131,7 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
               `Version ${loaded.version}, saved ${new Date(loaded.updated_at).toLocaleString(undefined, SAVED_AT)}`
             )}
           </p>
-          {problem?.kind === 'conflict' ? (
+          {outcome?.kind === 'conflict' ? (
             <div className="notice notice-error" role="alert" data-testid="conflict">
               <p>
                 <strong>These preferences changed since you opened them</strong> (in another tab or device). Your edit
@@ -132,12 +142,15 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
               </button>
             </div>
           ) : null}
-          {problem?.kind === 'invalid' ? (
-            <div className="notice notice-error" role="alert">
+          {outcome?.kind === 'invalid' || outcome?.kind === 'failed' ? (
+            <div className="notice notice-error" role="alert" data-testid="not-saved">
               <p>
-                <strong>Not saved:</strong> {problem.error.message}
+                <strong>Not saved:</strong>{' '}
+                {outcome.kind === 'invalid'
+                  ? 'check the fields marked below.'
+                  : `${outcome.error.message}. Your changes are still here: try again in a moment.`}
               </p>
-              {problem.error.requestId ? <RequestId id={problem.error.requestId} /> : null}
+              {outcome.error.requestId ? <RequestId id={outcome.error.requestId} /> : null}
             </div>
           ) : null}
           <div className="fields">
@@ -156,6 +169,7 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
               <input
                 {...described('pref-locale', errors.locale, true)}
                 value={shown.locale}
+                maxLength={LIMITS.locale.maxLength}
                 required
                 onChange={(e) => update('locale', e.target.value)}
               />
@@ -164,25 +178,36 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
               <input
                 {...described('pref-timezone', errors.timezone, true)}
                 value={shown.timezone}
+                maxLength={LIMITS.timezone.maxLength}
                 required
                 onChange={(e) => update('timezone', e.target.value)}
               />
             </Field>
-            <Field id="pref-genre" label="Default genre" error={errors.default_genre}>
+            <Field
+              id="pref-genre"
+              label="Default genre"
+              error={errors.default_genre}
+              hint={`Up to ${LIMITS.default_genre.maxLength} characters (${shown.default_genre.length} used)`}
+            >
               <input
-                {...described('pref-genre', errors.default_genre)}
+                {...described('pref-genre', errors.default_genre, true)}
                 value={shown.default_genre}
-                maxLength={64}
+                maxLength={LIMITS.default_genre.maxLength}
                 onChange={(e) => update('default_genre', e.target.value)}
               />
             </Field>
-            <Field id="pref-bpm" label="Default tempo (BPM)" error={errors.default_bpm} hint="20 to 300, or empty">
+            <Field
+              id="pref-bpm"
+              label="Default tempo (BPM)"
+              error={errors.default_bpm}
+              hint={`${LIMITS.default_bpm.min} to ${LIMITS.default_bpm.max}, or empty`}
+            >
               <input
                 {...described('pref-bpm', errors.default_bpm, true)}
                 type="number"
                 inputMode="numeric"
-                min={20}
-                max={300}
+                min={LIMITS.default_bpm.min}
+                max={LIMITS.default_bpm.max}
                 step={1}
                 value={shown.default_bpm}
                 onChange={(e) => update('default_bpm', e.target.value)}
@@ -213,6 +238,11 @@ export default function PreferencesPanel({ config }: { config: SiteConfig }) {
             ))}
           </fieldset>
           <div className="actions">
+            {outcome?.kind === 'saved' ? (
+              <p role="status" className="saved">
+                Preferences saved
+              </p>
+            ) : null}
             <button type="submit" disabled={saving || !dirty}>
               {saving ? 'Saving…' : 'Save preferences'}
             </button>

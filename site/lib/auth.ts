@@ -60,6 +60,9 @@ async function loadClerk(publishableKey: string): Promise<ClerkBrowser> {
 }
 
 export const DEV_USER_KEY = 'meatymusic.dev-user';
+export const DEV_ROLE_KEY = 'meatymusic.dev-role';
+export const DEV_ROLES = ['admin', 'member'] as const;
+export type DevRole = (typeof DEV_ROLES)[number];
 /** Clerk user ids look like `user_2abc…`; the API maps any such id to its dev tenant. */
 export const DEV_USER_ID = /^user_[A-Za-z0-9_]{1,64}$/;
 
@@ -68,13 +71,16 @@ export function devAuth(storage: () => Storage = () => localStorage, navigate: N
   return {
     async headers() {
       const id = storage().getItem(DEV_USER_KEY);
-      return id && DEV_USER_ID.test(id) ? { 'X-Dev-User': id } : null;
+      if (!id || !DEV_USER_ID.test(id)) return null;
+      const role = storage().getItem(DEV_ROLE_KEY);
+      return { 'X-Dev-User': id, ...(role && isDevRole(role) ? { 'X-Dev-Role': role } : {}) };
     },
     signIn(returnTo) {
       navigate(`/sign-in?redirect_url=${encodeURIComponent(returnTo)}`);
     },
     async signOut() {
       storage().removeItem(DEV_USER_KEY);
+      storage().removeItem(DEV_ROLE_KEY);
       navigate('/');
     },
   };
@@ -96,10 +102,22 @@ export function clerkReturnUrl(requested: string | null, origin: string): string
   return new URL(safeReturnPath(requested, origin), origin).href;
 }
 
-/** Finishes the development sign-in form: remembers the user id and says where to go next. */
-export function completeDevSignIn(userId: string, returnTo: string | null, storage: Storage, origin: string): string {
+function isDevRole(role: string): role is DevRole {
+  return (DEV_ROLES as readonly string[]).includes(role);
+}
+
+/** Finishes the development sign-in form: remembers the user id and role and says where to go next. */
+export function completeDevSignIn(
+  userId: string,
+  returnTo: string | null,
+  storage: Storage,
+  origin: string,
+  role = 'admin',
+): string {
   const id = userId.trim();
   if (!DEV_USER_ID.test(id)) throw new Error(`Not a Clerk-style user id: ${id}`);
+  if (!isDevRole(role)) throw new Error(`Not a role: ${role}`);
   storage.setItem(DEV_USER_KEY, id);
+  storage.setItem(DEV_ROLE_KEY, role);
   return safeReturnPath(returnTo, origin);
 }

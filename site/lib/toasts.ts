@@ -27,7 +27,8 @@ export const toastStore = {
     );
     if (same) return same.id;
     const id = nextId++;
-    emit([...toasts, { ...toast, id }]);
+    // A confirmation is out of date once anything newer is said: "saved" must not stand beside an error.
+    emit([...toasts.filter((t) => t.kind !== 'success'), { ...toast, id }]);
     return id;
   },
   dismiss(id: number) {

@@ -47,6 +47,11 @@ describe('migrations', () => {
         log: (l) => lines.push(l),
       });
       expect(await snapshot(sql)).toEqual(first);
+      // The second run had nothing to do, and says so rather than counting the first run's work again.
+      expect(lines.filter((l) => l.startsWith('migrations:'))).toEqual([
+        `migrations: ${first.migrations.length} applied now (${first.migrations.length} in all)`,
+        `migrations: up to date (${first.migrations.length} applied)`,
+      ]);
     } finally {
       await sql.end();
     }

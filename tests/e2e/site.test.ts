@@ -341,6 +341,91 @@ describe('site in a real browser against the real API', () => {
     await context.close();
   });
 
+  it('sign-in: Continue pressed before the page script has loaded still signs in', async () => {
+    const context = await newContext();
+    const page = await newPage(context);
+    // The site's scripts wait until the form has been sent, as on a cold dev server.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(`${stack.siteUrl}/**/*.js`, async (route) => {
+      await gate;
+      await route.continue();
+    });
+    // Module scripts hold back DOMContentLoaded: the page counts as shown once its form is there.
+    await page.goto(`${stack.siteUrl}/sign-in?redirect_url=%2Fdashboard`, { waitUntil: 'commit' });
+    await page.getByLabel('User id').waitFor();
+    await page.getByLabel('User id').fill(DEV_USER);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(/\/sign-in\/?\?.*user=/, { waitUntil: 'commit' });
+    release();
+    await page.waitForURL(/\/dashboard\/?$/);
+    expect(await page.evaluate(() => localStorage.getItem('meatymusic.dev-user'))).toBe(DEV_USER);
+    await page.getByTestId('tenant-name').filter({ hasText: 'MeatyMusic Dev' }).waitFor();
+    await context.close();
+  });
+
+  it('sign-in: a second dev user, as a member, is told apart from the first by email and role', async () => {
+    const second = `${DEV_USER}_b`;
+    const context = await newContext();
+    const page = await newPage(context);
+    await page.goto(`${stack.siteUrl}/sign-in?redirect_url=%2Fdashboard`);
+    await page.getByLabel('User id').fill(second);
+    await page.getByLabel('Role').selectOption('member');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(/\/dashboard\/?$/);
+    // Waits as long as a page load may take on a busy machine (expect.poll gives up after a second).
+    await page.getByTestId('account').getByText(`dev+${second}@meatymusic.local`).waitFor();
+    const account = await page.getByTestId('account').textContent();
+    expect(account).toMatch(/Rolemember/);
+    const first = await apiMe();
+    expect(first.user.email).not.toBe(`dev+${second}@meatymusic.local`);
+    expect(first.user.role).toBe('admin');
+    await context.close();
+  });
+
+  it('dashboard on a 390 px phone: limits on the inputs, save results in the panel, no toast over a field', async () => {
+    const context = await signedInContext({ viewport: { width: 390, height: 844 } });
+    const page = await newPage(context);
+    await openDashboard(page);
+    const genre = page.getByLabel('Default genre');
+    expect(await genre.getAttribute('maxlength')).toBe('64');
+    expect(await page.getByLabel('Language and region').getAttribute('maxlength')).toBe('35');
+    await genre.fill('');
+    await genre.pressSequentially('g'.repeat(70));
+    expect((await genre.inputValue()).length).toBe(64);
+    await page.getByText('Up to 64 characters (64 used)').waitFor();
+
+    await genre.fill('minimal techno');
+    await page.getByRole('button', { name: 'Save preferences' }).click();
+    await page.getByRole('status').getByText('Preferences saved').waitFor();
+
+    // The API goes away for the next save: the panel says so, next to the form it is about.
+    await page.route(`${stack.apiUrl}/v1/preferences`, (route) =>
+      route.request().method() === 'PUT' ? route.abort('connectionrefused') : route.continue(),
+    );
+    await genre.fill('ambient');
+    await page.getByRole('button', { name: 'Save preferences' }).click();
+    const notSaved = page.getByTestId('not-saved');
+    await notSaved.waitFor();
+    expect(await notSaved.textContent()).toMatch(/^Not saved: /);
+    expect(await page.getByRole('status').count()).toBe(0);
+    expect(await genre.inputValue()).toBe('ambient');
+    shots.push(await screenshot(page, 'dashboard-not-saved-390'));
+
+    const toastBoxes = await page
+      .locator('.toast')
+      .evaluateAll((items) => items.map((item) => item.getBoundingClientRect().toJSON() as DOMRect));
+    const fieldBoxes = await page
+      .locator('form input, form select')
+      .evaluateAll((items) => items.map((item) => item.getBoundingClientRect().toJSON() as DOMRect));
+    const overlaps = (a: DOMRect, b: DOMRect) =>
+      a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    expect(toastBoxes.filter((t) => fieldBoxes.some((f) => overlaps(t, f)))).toEqual([]);
+    await context.close();
+  });
+
   it('dashboard: with the API down, each panel shows an error state, not a blank page', async () => {
     await stack.stopApi();
     const context = await signedInContext();

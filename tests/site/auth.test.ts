@@ -4,6 +4,7 @@ import {
   clerkAuth,
   clerkReturnUrl,
   completeDevSignIn,
+  DEV_ROLE_KEY,
   DEV_USER_KEY,
   devAuth,
   safeReturnPath,
@@ -42,6 +43,14 @@ describe('development sign-in (the API bypass)', () => {
     expect(completeDevSignIn(' user_dev ', `${ORIGIN}/dashboard`, localStorage, ORIGIN)).toBe('/dashboard');
     expect(localStorage.getItem(DEV_USER_KEY)).toBe('user_dev');
     expect(() => completeDevSignIn('admin', null, localStorage, ORIGIN)).toThrow(/Clerk-style/);
+  });
+
+  it('signs a second dev user in as a member, which the API then tells apart (X-Dev-Role)', async () => {
+    completeDevSignIn('user_two', null, localStorage, ORIGIN, 'member');
+    expect(await devAuth(() => localStorage).headers()).toEqual({ 'X-Dev-User': 'user_two', 'X-Dev-Role': 'member' });
+    expect(() => completeDevSignIn('user_two', null, localStorage, ORIGIN, 'owner')).toThrow(/Not a role/);
+    await devAuth(() => localStorage, vi.fn()).signOut();
+    expect(localStorage.getItem(DEV_ROLE_KEY)).toBeNull();
   });
 });
 

@@ -1,7 +1,11 @@
 import { fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import PreferencesPanel from '../../site/components/PreferencesPanel';
+import { FIELD_HELP } from '../../site/components/preferences-draft';
 import Toaster from '../../site/components/Toaster';
+import { toastStore } from '../../site/lib/toasts';
+import { PREFERENCE_LIMITS } from '../../worker/preferences/limits';
+import { StoredPreferencesSchema } from '../../worker/preferences/schema';
 import { signedInConfig } from './support/config';
 import { defaultPreferences, type FakeApi, startFakeApi } from './support/fake-api';
 
@@ -98,23 +102,66 @@ describe('preferences island', () => {
     expect(screen.queryByTestId('conflict')).toBeNull();
   });
 
-  it("marks the fields the API rejected (422), with the API's message and request id", async () => {
+  it('marks the fields the API rejected (422) in words, with the request id', async () => {
     await renderPanel();
     api.replyOnce(
       '/v1/preferences',
       api.error(422, 'validation_failed', 'The request is not valid', [
-        { path: 'preferences.timezone', message: 'Unknown time zone', code: 'custom' },
+        { path: 'preferences.locale', message: 'Too big: expected string to have <=35 characters', code: 'too_big' },
       ]),
     );
-    fireEvent.change(field('Time zone'), { target: { value: 'Mars/Olympus' } });
+    fireEvent.change(field('Language and region'), { target: { value: 'en-US-x-private' } });
     save();
 
-    const message = await screen.findByText('Unknown time zone');
-    expect(field('Time zone').getAttribute('aria-invalid')).toBe('true');
-    expect(field('Time zone').getAttribute('aria-describedby')).toContain(message.id);
+    const message = await screen.findByText(FIELD_HELP.locale!);
+    expect(message.textContent).toBe('Use a language tag such as en-US (at most 35 characters).');
+    expect(screen.queryByText(/Too big/)).toBeNull();
+    expect(field('Language and region').getAttribute('aria-invalid')).toBe('true');
+    expect(field('Language and region').getAttribute('aria-describedby')).toContain(message.id);
     const alert = screen.getByRole('alert');
-    expect(alert.textContent).toMatch(/Not saved: The request is not valid/);
+    expect(alert.textContent).toMatch(/Not saved: check the fields marked below/);
     expect(within(alert).getByText(/^req-\d+$/)).toBeTruthy();
+  });
+
+  it("puts the API schema's limits on the inputs, so nothing is cut without a sign", async () => {
+    await renderPanel();
+    expect(field('Language and region').maxLength).toBe(PREFERENCE_LIMITS.locale.maxLength);
+    expect(field('Time zone').maxLength).toBe(PREFERENCE_LIMITS.timezone.maxLength);
+    expect(field('Default genre').maxLength).toBe(PREFERENCE_LIMITS.default_genre.maxLength);
+    expect(field('Default tempo (BPM)').min).toBe(String(PREFERENCE_LIMITS.default_bpm.min));
+    expect(field('Default tempo (BPM)').max).toBe(String(PREFERENCE_LIMITS.default_bpm.max));
+    // The same numbers are what the API accepts and refuses.
+    const genre = (n: number) => StoredPreferencesSchema.safeParse({ default_genre: 'g'.repeat(n) }).success;
+    expect([genre(64), genre(65)]).toEqual([true, false]);
+    const locale = (n: number) => StoredPreferencesSchema.safeParse({ locale: `en-${'a'.repeat(n - 3)}` }).success;
+    expect(locale(36)).toBe(false);
+    fireEvent.change(field('Default genre'), { target: { value: 'synthwave' } });
+    expect(screen.getByText('Up to 64 characters (9 used)')).toBeTruthy();
+  });
+
+  it('says "Not saved" in the panel when the API cannot be reached, keeps the edit, and raises no toast', async () => {
+    await renderPanel();
+    fireEvent.change(field('Default genre'), { target: { value: 'dub techno' } });
+    await api.close();
+    save();
+
+    const notSaved = await screen.findByTestId('not-saved');
+    expect(notSaved.getAttribute('role')).toBe('alert');
+    expect(notSaved.textContent).toMatch(/^Not saved: .+ Your changes are still here/);
+    expect(field('Default genre').value).toBe('dub techno');
+    expect(screen.queryByRole('listitem')).toBeNull();
+    expect(toastStore.snapshot()).toEqual([]);
+  });
+
+  it('confirms a save in the panel, not in a toast, and the confirmation goes with the next edit', async () => {
+    await renderPanel();
+    fireEvent.change(field('Default genre'), { target: { value: 'house' } });
+    save();
+    const status = await screen.findByRole('status');
+    expect(status.textContent).toBe('Preferences saved');
+    expect(toastStore.snapshot()).toEqual([]);
+    fireEvent.change(field('Default genre'), { target: { value: 'deep house' } });
+    expect(screen.queryByRole('status')).toBeNull();
   });
 
   it('says when the user has never saved, and shows an error state when loading fails', async () => {

@@ -8,15 +8,29 @@ describe('toasts', () => {
     render(<Toaster />);
     act(() => {
       toastStore.show({ kind: 'error', message: 'Could not save', requestId: 'req-42' });
-      toastStore.show({ kind: 'success', message: 'Preferences saved' });
+      toastStore.show({ kind: 'error', message: 'Could not load your account', requestId: null });
     });
     const region = screen.getByRole('region', { name: 'Notifications' });
     const items = within(region).getAllByRole('listitem');
-    expect(items.map((i) => i.querySelector('p')?.textContent)).toEqual(['Could not save', 'Preferences saved']);
+    expect(items.map((i) => i.querySelector('p')?.textContent)).toEqual([
+      'Could not save',
+      'Could not load your account',
+    ]);
     expect(within(items[0]!).getByText('req-42')).toBeTruthy();
 
     fireEvent.click(within(items[0]!).getByRole('button', { name: 'Dismiss' }));
     expect(within(region).getAllByRole('listitem')).toHaveLength(1);
+  });
+
+  it('replaces a confirmation once something newer is said, so "saved" never stands beside an error', () => {
+    render(<Toaster />);
+    act(() => {
+      toastStore.show({ kind: 'success', message: 'Preferences saved' });
+      toastStore.show({ kind: 'error', message: 'Cannot reach the API', requestId: null });
+    });
+    expect(screen.getAllByRole('listitem').map((i) => i.querySelector('p')?.textContent)).toEqual([
+      'Cannot reach the API',
+    ]);
   });
 
   it('shows one toast when several islands report the same failure', () => {

@@ -33,6 +33,8 @@ function dev(runner: string[]) {
       DEV_OTLP_PORT: String(ports.otlp),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, like a terminal's foreground job: a group-wide SIGINT is a Ctrl-C.
+    detached: true,
   });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
@@ -63,15 +65,19 @@ describe('npm run dev in a terminal', () => {
 
     const output = run.output();
     expect(output).toMatch(/^ok\s+postgres\s+postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:18410\/meatymusic\s+up/m);
-    expect(output).toMatch(/^ok\s+migrations\s+\d+ applied/m);
+    expect(output).toMatch(/^ok\s+migrations\s+\d+ applied now \(\d+ in all\)/m);
     expect(output).toMatch(/^ok\s+upstash\s+http:\/\/127\.0\.0\.1:18412/m);
     const groups = recordedGroups();
     expect(groups).toHaveLength(2);
     expect(groups.every(groupAlive)).toBe(true);
 
-    run.child.kill('SIGINT');
+    // Ctrl-C: the terminal signals the whole group (tsx and the supervisor both get it).
+    process.kill(-run.child.pid!, 'SIGINT');
     const [code] = await run.exited;
     expect(code).toBe(130);
+    const after = run.output().slice(output.length);
+    expect(after.match(/stopping/g)).toEqual(['stopping']);
+    expect(after.trimEnd()).toMatch(/\nEverything stopped\.$/);
     expect(groups.filter(groupAlive)).toEqual([]);
     expect(await openPorts()).toEqual([]);
     expect(readdirSync(join(dataDir, 'run'))).toEqual([]);
@@ -89,10 +95,29 @@ describe('npm run dev in a terminal', () => {
     const next = dev(['--import', 'tsx']);
     await expect.poll(next.output, { timeout: 60_000, interval: 250 }).toMatch(/Ready\./);
     expect(next.output()).toMatch(/ended 2 service\(s\) left running by an earlier run/);
+    expect(next.output()).toMatch(/^ok\s+migrations\s+up to date \(\d+ applied\)/m);
     expect(orphans.filter(groupAlive)).toEqual([]);
     const groups = recordedGroups();
     next.child.kill('SIGINT');
     await next.exited;
+    expect(groups.filter(groupAlive)).toEqual([]);
+    expect(await openPorts()).toEqual([]);
+  });
+
+  it('reports a service that dies after Ready at once, with its last log lines, and stops the stack', async () => {
+    const run = dev(['--import', 'tsx']);
+    await expect.poll(run.output, { timeout: 60_000, interval: 250 }).toMatch(/Ready\./);
+    const redis = JSON.parse(readFileSync(join(dataDir, 'run', 'redis.pid'), 'utf8')) as { pid: number };
+    const groups = recordedGroups();
+    process.kill(-redis.pid, 'SIGKILL');
+
+    const [code] = await run.exited;
+    expect(code).toBe(1);
+    const output = run.output();
+    expect(output).toMatch(/redis stopped unexpectedly \(killed by SIGKILL\)\. Last lines of \S+redis\.log:/);
+    // The tail is Redis's own output (its start-up banner ends with "Ready to accept connections").
+    expect(output).toMatch(/ {2}\| .*Ready to accept connections/);
+    expect(output.trimEnd()).toMatch(/\nEverything stopped\.$/);
     expect(groups.filter(groupAlive)).toEqual([]);
     expect(await openPorts()).toEqual([]);
   });

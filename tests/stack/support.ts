@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +48,7 @@ export function stackOptions(overrides: Partial<StackOptions> & { ports: StackPo
     traces: 'local',
     appDatabasePassword: env.APP_DATABASE_PASSWORD,
     upstashToken: `stack-test-${process.pid}-token`,
+    webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
     devUserId: 'user_dev',
     api: true,
     site: true,

@@ -40,10 +40,14 @@ export type AuthOptions = {
    * own request authentication treats as signed out). None by default: a route opts in here.
    */
   acceptsPendingSession?: (c: Context) => boolean;
+  /** Header that makes a dev user an org `admin` (the default) or `member`, so two dev users can differ. */
+  devRoleHeader?: string;
 };
 
 /** Reasons a 401 may name outside development; every other one is `unauthenticated` (the log has it). */
 const PUBLIC_REASONS = new Set(['token_expired', 'session_pending']);
+
+const DEV_ROLES: Record<string, string> = { admin: 'org:admin', member: 'org:member' };
 
 // Bounded, printable ids before they reach SQL parameters, cache keys or logs.
 const CLERK_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -58,6 +62,7 @@ const UNAVAILABLE_REASONS = new Set(['jwk-remote-failed-to-load', 'jwk-failed-to
  */
 export function auth({
   devHeader = 'X-Dev-User',
+  devRoleHeader = 'X-Dev-Role',
   acceptsPendingSession = () => false,
 }: AuthOptions = {}): MiddlewareHandler<{
   Variables: SettingsVariables & LoggerVariables & AuthVariables;
@@ -75,16 +80,19 @@ export function auth({
     const devUser = c.req.header(devHeader);
     if (settings.devBypass && devUser !== undefined) {
       if (!CLERK_ID.test(devUser)) refuse('unauthorized', `${devHeader} must be a Clerk-style user id`);
+      const orgRole = DEV_ROLES[c.req.header(devRoleHeader) ?? 'admin'];
+      if (!orgRole) return refuse('unauthorized', `${devRoleHeader} must be admin or member`);
       const { orgId, orgName, email } = settings.devBypass;
       const who: AuthContext = {
         userId: devUser,
         sessionId: null,
         orgId,
-        orgRole: 'org:admin',
+        orgRole,
         orgSlug: orgName,
         tenantClaim: null,
         sessionStatus: null,
-        email,
+        // One address per dev user (dev+user_a@…, dev+user_b@…), so two of them can be told apart.
+        email: email.replace('@', `+${devUser}@`),
         name: null,
         via: 'dev-bypass',
       };

@@ -21,6 +21,7 @@ export function cors({ maxAgeSeconds = 600 }: CorsOptions = {}): MiddlewareHandl
       'X-Correlation-ID',
       'X-Service-Name',
       'X-Dev-User',
+      'X-Dev-Role',
       'traceparent',
       'tracestate',
     ],

@@ -6,9 +6,8 @@ import { createLogger, type Logger } from './logger';
 import { TraceSpanProcessor } from './span-processor';
 
 /**
- * The Worker's handler with OpenTelemetry tracing around it, or unchanged when tracing is off or
- * there is nowhere to send spans (no OTLP endpoint outside development). Without instrumentation
- * the trace-id middleware still gives every log line a trace id (the caller's, or a fresh one).
+ * The Worker's handler with OpenTelemetry tracing around it, or unchanged when tracing is off or the
+ * exporter is `none` (OBS_OTEL_EXPORTER_TYPE). Without instrumentation the trace-id middleware still gives every log line a trace id (the caller's, or a fresh one).
  */
 export function withTracing<H extends ExportedHandler<Env>>(handler: H, settings: Settings): H {
   const config = traceConfig(settings);
@@ -16,14 +15,15 @@ export function withTracing<H extends ExportedHandler<Env>>(handler: H, settings
 }
 
 export function traceConfig(settings: Settings): TraceConfig | null {
-  const { obs, service, environment, isDevelopment } = settings;
+  const { obs, service, environment } = settings;
   if (!obs.tracingEnabled) return null;
   const logger = createLogger({ service: service.name, environment, level: obs.logLevel });
-  const exporter = obs.otlp
-    ? new OTLPExporter({ url: tracesUrl(obs.otlp.endpoint), headers: obs.otlp.headers })
-    : isDevelopment
-      ? new ConsoleTraceExporter(logger)
-      : null;
+  const exporter =
+    obs.exporter === 'otlp' && obs.otlp
+      ? new OTLPExporter({ url: tracesUrl(obs.otlp.endpoint), headers: obs.otlp.headers })
+      : obs.exporter === 'console'
+        ? new ConsoleTraceExporter(logger)
+        : null;
   if (!exporter) return null;
   return {
     service: { name: service.name, version: service.version },

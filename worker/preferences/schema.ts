@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { text } from '../schemas/common';
+import { PREFERENCE_LIMITS as LIMITS } from './limits';
 
 function isTimeZone(tz: string) {
   try {
@@ -14,11 +15,14 @@ const fields = {
   theme: z.enum(['system', 'light', 'dark']),
   locale: z
     .string()
-    .max(35)
+    .max(LIMITS.locale.maxLength)
     .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,4}$/, 'must be a BCP 47 language tag such as en-US'),
-  timezone: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
-  default_genre: text(64).trim().min(1).nullable(),
-  default_bpm: z.int().min(20).max(300).nullable(),
+  timezone: z
+    .string()
+    .max(LIMITS.timezone.maxLength)
+    .refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+  default_genre: text(LIMITS.default_genre.maxLength).trim().min(1).nullable(),
+  default_bpm: z.int().min(LIMITS.default_bpm.min).max(LIMITS.default_bpm.max).nullable(),
   explicit_content: z.boolean(),
 };
 

@@ -1,0 +1,41 @@
+import { env } from 'cloudflare:test';
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { parseSettings } from '../../worker/config';
+import { onError } from '../../worker/error-handler';
+import { type AuthVariables, auth } from '../../worker/middleware/auth';
+import type { SettingsVariables } from '../../worker/middleware/settings';
+
+/** The auth middleware alone, with the development bypass on, answering with what it decided. */
+function bypassApp() {
+  const settings = parseSettings({
+    ...env,
+    ENVIRONMENT: 'development',
+    DEV_AUTH_BYPASS: 'true',
+  } as unknown as Record<string, unknown>);
+  const app = new Hono<{ Variables: SettingsVariables & AuthVariables }>();
+  app.use(async (c, next) => {
+    c.set('settings', settings);
+    await next();
+  });
+  app.use(auth());
+  app.get('/who', (c) => c.json({ email: c.var.auth.email, role: c.var.auth.orgRole }));
+  app.onError(onError as never);
+  return app;
+}
+
+const who = (headers: Record<string, string>) => bypassApp().request('/who', { headers });
+
+describe('dev users (the development bypass)', () => {
+  it('each dev user has an address of their own, and X-Dev-Role makes one a member', async () => {
+    const first = await (await who({ 'X-Dev-User': 'user_dev' })).json();
+    const second = await (await who({ 'X-Dev-User': 'user_two', 'X-Dev-Role': 'member' })).json();
+    expect(first).toEqual({ email: 'dev+user_dev@meatymusic.local', role: 'org:admin' });
+    expect(second).toEqual({ email: 'dev+user_two@meatymusic.local', role: 'org:member' });
+  });
+
+  it('refuses a role that is not admin or member', async () => {
+    const res = await who({ 'X-Dev-User': 'user_dev', 'X-Dev-Role': 'owner' });
+    expect(res.status).toBe(401);
+  });
+});
