@@ -1,11 +1,14 @@
-import { type ClerkEvent, ClerkEventSchema, HANDLED_EVENTS } from '../../worker/tenancy/clerk-events';
+import { type ClerkEvent, ClerkEventSchema, EventTimeSchema, HANDLED_EVENTS } from '../../worker/tenancy/clerk-events';
 
 export type SampleIds = { userId: string; orgId: string };
 export type SampleType = (typeof HANDLED_EVENTS)[number];
 export const SAMPLE_TYPES: readonly SampleType[] = HANDLED_EVENTS;
 
-/** A payload of `type` shaped like Clerk's (only the fields the API keeps), checked against the API's schema. */
-export function sampleEvent(type: SampleType, { userId, orgId }: SampleIds): ClerkEvent {
+/**
+ * A payload of `type` shaped like Clerk's (only the fields the API keeps), stamped now as Clerk stamps
+ * its events (the API applies an entity's events in that order), checked against the API's schema.
+ */
+export function sampleEvent(type: SampleType, { userId, orgId }: SampleIds): ClerkEvent & { timestamp: number } {
   const user = {
     id: userId,
     first_name: 'Sample',
@@ -31,5 +34,5 @@ export function sampleEvent(type: SampleType, { userId, orgId }: SampleIds): Cle
       : type.startsWith('user.')
         ? user
         : org;
-  return ClerkEventSchema.parse({ type, data });
+  return ClerkEventSchema.and(EventTimeSchema).parse({ type, data, timestamp: Date.now() });
 }

@@ -76,7 +76,7 @@ describe('the local stack (npm run dev)', () => {
       cwd: REPO_ROOT,
       env: { ...shellEnv(), CLERK_WEBHOOK_SECRET: options.webhookSecret },
     });
-    expect(sent.stdout).toMatch(/user\.created -> 200 \{"received":true,"handled":true\}/);
+    expect(sent.stdout).toMatch(/user\.created -> 200 \{"received":true,"handled":true,"outcome":"applied"\}/);
 
     // Something to find again after a restart.
     await new Redis({ ...stack.target.upstash!, enableTelemetry: false }).set('stack-test:persisted', 'still here');

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../worker/config';
 import { onError } from '../../worker/error-handler';
 import { type AuthVariables, auth } from '../../worker/middleware/auth';
+import type { LoggerVariables } from '../../worker/middleware/request-logger';
 import type { SettingsVariables } from '../../worker/middleware/settings';
+import { createLogger } from '../../worker/observability/logger';
 
 /** The auth middleware alone, with the development bypass on, answering with what it decided. */
 function bypassApp() {
@@ -13,9 +15,10 @@ function bypassApp() {
     ENVIRONMENT: 'development',
     DEV_AUTH_BYPASS: 'true',
   } as unknown as Record<string, unknown>);
-  const app = new Hono<{ Variables: SettingsVariables & AuthVariables }>();
+  const app = new Hono<{ Variables: SettingsVariables & LoggerVariables & AuthVariables }>();
   app.use(async (c, next) => {
     c.set('settings', settings);
+    c.set('logger', createLogger({ service: 'test', environment: 'development', level: 'error' }));
     await next();
   });
   app.use(auth());
