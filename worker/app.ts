@@ -6,6 +6,7 @@ import { auth } from './middleware/auth';
 import { correlation } from './middleware/correlation';
 import { cors } from './middleware/cors';
 import { database } from './middleware/database';
+import { metrics } from './middleware/metrics';
 import { rateLimit } from './middleware/rate-limit';
 import { redis } from './middleware/redis';
 import { requestLogger } from './middleware/request-logger';
@@ -31,6 +32,7 @@ export const app = createRouter();
 
 app
   .use(settings())
+  .use(metrics())
   .use(securityHeaders())
   .use(cors())
   .use(traceId())

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { createRedisAccess, type RedisAccess } from '../redis/client';
+import type { MetricsVariables } from './metrics';
 import type { LoggerVariables } from './request-logger';
 import type { SettingsVariables } from './settings';
 
@@ -10,9 +11,11 @@ export type RedisVariables = { redis: RedisAccess };
  * use, so requests that never touch Redis pay nothing; without UPSTASH_REDIS_REST_URL every call is a
  * bypass and callers fall back to the database.
  */
-export function redis(): MiddlewareHandler<{ Variables: SettingsVariables & LoggerVariables & RedisVariables }> {
+export function redis(): MiddlewareHandler<{
+  Variables: SettingsVariables & LoggerVariables & MetricsVariables & RedisVariables;
+}> {
   return async function redis(c, next) {
-    c.set('redis', createRedisAccess(c.var.settings.redis, c.var.logger));
+    c.set('redis', createRedisAccess(c.var.settings.redis, c.var.logger, c.var.metrics));
     await next();
   };
 }

@@ -38,12 +38,19 @@ export async function cached<T>(
   const hit = await redis.run('cache.get', (client) => client.get<unknown>(key));
   if (!hit.bypassed && hit.value !== null) {
     const entry = z.object({ v: schema }).safeParse(hit.value);
-    if (entry.success && accept(entry.data.v as T)) return entry.data.v as T;
+    if (entry.success && accept(entry.data.v as T)) {
+      redis.metrics.cacheLookup(cacheName(key), 'hit');
+      return entry.data.v as T;
+    }
   }
+  if (redis.enabled) redis.metrics.cacheLookup(cacheName(key), hit.bypassed ? 'bypassed' : 'miss');
   const value = await load();
   if (!hit.bypassed) await redis.run('cache.set', (client) => client.set(key, { v: value }, { ex: ttlSeconds }));
   return value;
 }
+
+/** The first part after the tenant (`membership`, `prefs`): which cache a hit or miss belongs to. */
+const cacheName = (key: CacheKey) => key.split(':')[3] ?? 'unknown';
 
 /** Drops entries after a write; false when Redis could not be reached (the entries then live out their TTL). */
 export async function invalidate(redis: RedisAccess, ...keys: [CacheKey, ...CacheKey[]]): Promise<boolean> {

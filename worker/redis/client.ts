@@ -2,6 +2,7 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Redis } from '@upstash/redis/cloudflare';
 import type { Settings } from '../config';
 import type { Logger } from '../observability/logger';
+import { type Metrics, NO_METRICS } from '../observability/metrics/recorder';
 import { inSpan } from '../observability/spans';
 import { withTimeout } from '../timeout';
 
@@ -20,6 +21,8 @@ export type RunOptions = {
 /** What request code gets: Redis calls that cannot fail the request or outlast the time budget. */
 export interface RedisAccess {
   readonly enabled: boolean;
+  /** The request's metrics, for what is built on this accessor (the read-through cache). */
+  readonly metrics: Metrics;
   /**
    * Runs `fn` against the request's client, bounded by the budget. On any failure it logs at warn,
    * marks its span and the request's, and returns a bypass; later calls in the same request are bypassed at once,
@@ -32,7 +35,11 @@ export interface RedisAccess {
 
 const DISABLED: Bypassed = { bypassed: true, reason: 'disabled' };
 
-export function createRedisAccess(settings: RedisSettings | null, logger: Logger): RedisAccess {
+export function createRedisAccess(
+  settings: RedisSettings | null,
+  logger: Logger,
+  metrics: Metrics = NO_METRICS,
+): RedisAccess {
   let client: Redis | undefined;
   let failure: Bypassed | undefined;
 
@@ -52,6 +59,7 @@ export function createRedisAccess(settings: RedisSettings | null, logger: Logger
 
   return {
     enabled: settings !== null,
+    metrics,
 
     async run<T>(
       operation: string,
@@ -59,19 +67,28 @@ export function createRedisAccess(settings: RedisSettings | null, logger: Logger
       options: RunOptions = {},
     ): Promise<RedisResult<T>> {
       if (!settings) return DISABLED;
-      if (failure && !options.evenAfterFailure) return failure;
+      if (failure && !options.evenAfterFailure) {
+        metrics.bypass('redis', failure.reason);
+        return failure;
+      }
       const request = trace.getActiveSpan();
       return inSpan<RedisResult<T>>(
         `redis ${operation}`,
         { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'redis', 'db.operation.name': operation } },
         async (span) => {
           try {
-            const value = await withTimeout(fn(connect(settings)), settings.timeoutMs);
+            const value = await metrics.timed(
+              'redis',
+              operation,
+              () => withTimeout(fn(connect(settings)), settings.timeoutMs),
+              (error) => (isTimeout(error) ? 'timeout' : 'unavailable'),
+            );
             return { bypassed: false as const, value };
           } catch (error) {
             const reason = isTimeout(error) ? 'timeout' : 'unavailable';
             const message = error instanceof Error ? error.message : String(error);
             failure = { bypassed: true, reason };
+            metrics.bypass('redis', reason);
             span.setAttribute('redis.bypassed', true);
             span.setStatus({ code: SpanStatusCode.ERROR, message: `redis ${reason}: ${message}` });
             request?.setAttribute('redis.degraded', true);
