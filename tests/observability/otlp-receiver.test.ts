@@ -83,7 +83,12 @@ describe('OTLP/HTTP receiver', () => {
     expect(await res.json()).toEqual({});
     expectDecoded();
     expect(receiver.exports()).toEqual([
-      expect.objectContaining({ contentType: 'application/json', spanCount: 2, headers: expect.any(Object) }),
+      expect.objectContaining({
+        contentType: 'application/json',
+        signal: 'traces',
+        itemCount: 2,
+        headers: expect.any(Object),
+      }),
     ]);
     expect(receiver.exports()[0]!.headers['x-collector-key']).toBe('abc');
   });
