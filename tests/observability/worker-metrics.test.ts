@@ -282,7 +282,11 @@ function buckets(points: ReceivedMetricPoint[], name: string, match: Attrs) {
   );
   expect(series.length).toBeGreaterThan(0);
   const counts: number[] = [];
-  for (const p of series) p.bucketCounts?.forEach((n, i) => (counts[i] = (counts[i] ?? 0) + n));
+  for (const p of series) {
+    p.bucketCounts?.forEach((n, i) => {
+      counts[i] = (counts[i] ?? 0) + n;
+    });
+  }
   return { bounds: series[0]?.explicitBounds, counts };
 }
 

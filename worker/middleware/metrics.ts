@@ -30,7 +30,8 @@ export function metrics({ store = isolateStore }: MetricsOptions = {}): Middlewa
 }> {
   return async function metrics(c, next) {
     const settings = c.var.settings;
-    if (!settings.obs.metrics) {
+    const config = settings.obs.metrics;
+    if (!config) {
       c.set('metrics', NO_METRICS);
       return next();
     }
@@ -45,15 +46,14 @@ export function metrics({ store = isolateStore }: MetricsOptions = {}): Middlewa
       errorCode: c.error instanceof ApiError ? c.error.code : undefined,
       tenantId: c.var.tenant?.id,
     });
-    c.executionCtx.waitUntil(exporterFor(store, settings)());
+    c.executionCtx.waitUntil(exporterFor(store, settings, config)());
   };
 }
 
-function exporterFor(store: DeltaStore, settings: Settings) {
+function exporterFor(store: DeltaStore, settings: Settings, config: NonNullable<Settings['obs']['metrics']>) {
   let flush = exporters.get(store);
   if (!flush) {
     const { service, environment, obs } = settings;
-    const config = obs.metrics!;
     flush = createMetricsExporter(store, {
       url: config.url,
       headers: config.headers,

@@ -50,7 +50,8 @@ export class DeltaStore {
     series.min = Math.min(series.min ?? value, value);
     series.max = Math.max(series.max ?? value, value);
     const bucket = instrument.bounds.findIndex((upper) => value <= upper);
-    series.buckets[bucket === -1 ? instrument.bounds.length : bucket]! += 1;
+    const at = bucket === -1 ? instrument.bounds.length : bucket;
+    series.buckets[at] = (series.buckets[at] ?? 0) + 1;
   }
 
   take(): Delta | null {
@@ -72,9 +73,11 @@ export class DeltaStore {
       series.sum += old.sum;
       if (old.min !== undefined) series.min = Math.min(series.min ?? old.min, old.min);
       if (old.max !== undefined) series.max = Math.max(series.max ?? old.max, old.max);
-      old.buckets?.forEach((n, i) => {
-        if (series.buckets) series.buckets[i]! += n;
-      });
+      const buckets = series.buckets;
+      if (buckets)
+        old.buckets?.forEach((n, i) => {
+          buckets[i] = (buckets[i] ?? 0) + n;
+        });
     }
   }
 

@@ -92,10 +92,10 @@ export function recordRequest(store: DeltaStore, r: FinishedRequest): void {
   if (r.status === 401) {
     store.record(INSTRUMENTS.authFailures, { 'auth.failure.reason': r.errorCode ?? 'unauthorized' });
   }
-  const webhook = r.route && WEBHOOK_ROUTE.exec(r.route);
-  if (webhook) {
+  const source = r.route && WEBHOOK_ROUTE.exec(r.route)?.[1];
+  if (source) {
     const outcome = r.status < 400 ? 'accepted' : (r.errorCode ?? String(r.status));
-    store.record(INSTRUMENTS.webhookDeliveries, { 'webhook.source': webhook[1]!, 'webhook.outcome': outcome });
+    store.record(INSTRUMENTS.webhookDeliveries, { 'webhook.source': source, 'webhook.outcome': outcome });
   }
   if (r.tenantId) {
     store.record(INSTRUMENTS.tenantRequests, { 'tenant.id': r.tenantId });
