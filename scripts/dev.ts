@@ -28,6 +28,7 @@ const env = devEnv();
 const quiet: Record<string, (line: string) => boolean> = {
   postgres: (line) => /\b(WARNING|ERROR|FATAL|PANIC):/.test(line),
   redis: (line) => /WARNING|error/i.test(line),
+  prometheus: (line) => /level=(warn|error)/.test(line),
 };
 const say = (line: string) => console.log(line);
 
@@ -43,6 +44,7 @@ const starting = startStack({
     upstash: env.UPSTASH_ENDPOINT_PORT,
     otlp: env.DEV_OTLP_PORT,
     inspector: env.DEV_INSPECTOR_PORT,
+    prometheus: env.DEV_PROMETHEUS_PORT,
   },
   postgres: env.DATABASE_URL ? { url: env.DATABASE_URL } : 'local',
   redis: flags['no-redis'] ? 'off' : env.REDIS_URL ? { url: env.REDIS_URL } : 'local',

@@ -48,6 +48,7 @@ const devSchema = schema
     DEV_REDIS_PORT: port(63790),
     DEV_OTLP_PORT: port(4318),
     DEV_INSPECTOR_PORT: port(9229),
+    DEV_PROMETHEUS_PORT: port(9090),
     /** Who the dev sign-in bypass is (the Worker reads the same variable). */
     DEV_USER_ID: z.string().min(1).default('user_dev'),
   });

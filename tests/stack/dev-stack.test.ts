@@ -40,8 +40,8 @@ describe('the local stack (npm run dev)', () => {
       cwd: REPO_ROOT,
       env: shellEnv(),
     }).catch((error: { stdout: string; stderr: string }) => error);
-    expect(verify.stdout, verify.stderr).toMatch(/7\/7 criteria met/);
-    expect(verify.stdout.match(/ PASS /g)).toHaveLength(7);
+    expect(verify.stdout, verify.stderr).toMatch(/8\/8 criteria met/);
+    expect(verify.stdout.match(/ PASS /g)).toHaveLength(8);
 
     // Something to find again after a restart.
     await new Redis({ ...stack.target.upstash!, enableTelemetry: false }).set('stack-test:persisted', 'still here');
