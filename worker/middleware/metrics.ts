@@ -3,7 +3,7 @@ import type { Settings } from '../config';
 import { ApiError } from '../errors';
 import { createLogger } from '../observability/logger';
 import { DeltaStore } from '../observability/metrics/delta-store';
-import { createMetricsExporter } from '../observability/metrics/exporter';
+import { createMetricsExporter, type MetricsExporter } from '../observability/metrics/exporter';
 import { createRecorder, type Metrics, NO_METRICS, recordRequest } from '../observability/metrics/recorder';
 import { routeTemplate } from '../observability/route-template';
 import type { SettingsVariables } from './settings';
@@ -17,7 +17,7 @@ export type MetricsOptions = {
 };
 
 const isolateStore = new DeltaStore();
-const exporters = new WeakMap<DeltaStore, () => Promise<void>>();
+const exporters = new WeakMap<DeltaStore, MetricsExporter>();
 
 /**
  * Counts every request (by route template, method and status) and puts a recorder on the context
@@ -46,15 +46,16 @@ export function metrics({ store = isolateStore }: MetricsOptions = {}): Middlewa
       errorCode: c.error instanceof ApiError ? c.error.code : undefined,
       tenantId: c.var.tenant?.id,
     });
-    c.executionCtx.waitUntil(exporterFor(store, settings, config)());
+    const exported = exporterFor(store, settings, config).exportSoon();
+    if (exported) c.executionCtx.waitUntil(exported);
   };
 }
 
 function exporterFor(store: DeltaStore, settings: Settings, config: NonNullable<Settings['obs']['metrics']>) {
-  let flush = exporters.get(store);
-  if (!flush) {
+  let exporter = exporters.get(store);
+  if (!exporter) {
     const { service, environment, obs } = settings;
-    flush = createMetricsExporter(store, {
+    exporter = createMetricsExporter(store, {
       url: config.url,
       headers: config.headers,
       delayMs: config.exportDelayMs,
@@ -67,7 +68,7 @@ function exporterFor(store: DeltaStore, settings: Settings, config: NonNullable<
       },
       logger: createLogger({ service: service.name, environment, level: obs.logLevel }),
     });
-    exporters.set(store, flush);
+    exporters.set(store, exporter);
   }
-  return flush;
+  return exporter;
 }

@@ -9,8 +9,8 @@ export type MetricsExporterOptions = {
   url: string;
   headers: Record<string, string>;
   /**
-   * How long a finished request waits before exporting. Requests finishing within it find their
-   * measurements already taken by the first to wake, so a busy isolate sends one export per window.
+   * How long after a response the export waits. Requests finishing meanwhile schedule nothing: the
+   * waiting export takes their measurements too, so a busy isolate sends one export per interval.
    */
   delayMs: number;
   timeoutMs?: number;
@@ -19,16 +19,23 @@ export type MetricsExporterOptions = {
 };
 
 /**
- * Sends the isolate's deltas as OTLP/HTTP JSON. Called from each request's `waitUntil`, after the
- * response has gone: the export costs the caller no time. Every measurement is taken by the flush of
- * the request that made it at the latest, so none is left behind when the isolate is evicted; a failed
- * export is put back and goes with the next one.
+ * Sends the isolate's deltas as OTLP/HTTP JSON, after the response has gone: the export costs the
+ * caller no time. `exportSoon()` at the end of each request returns the export to pass to that
+ * request's `waitUntil`, or nothing when one is already waiting (it has not taken its measurements
+ * yet, so this request's go with it). Either way every measurement is taken by an export that a live
+ * request's `waitUntil` holds, so none is left behind when the isolate is evicted; a failed export is
+ * put back and goes with the next one.
+ *
+ *   idle ──exportSoon()──▶ waiting (delayMs) ──take()──▶ idle (the POST runs on)
  */
 export function createMetricsExporter(store: DeltaStore, options: MetricsExporterOptions) {
   const { url, headers, delayMs, timeoutMs = 5_000, resource, logger } = options;
   const warn = throttledWarning(logger, 'metrics export failed', 'series');
-  return async function flush(): Promise<void> {
+  let waitingSince: number | null = null;
+
+  const exportNow = async (): Promise<void> => {
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    waitingSince = null;
     const delta = store.take();
     if (!delta) return;
     try {
@@ -52,4 +59,16 @@ export function createMetricsExporter(store: DeltaStore, options: MetricsExporte
       warn(error, store.size);
     }
   };
+
+  return {
+    exportSoon(): Promise<void> | null {
+      // A waiting export whose request was cut short (the runtime gave up on it) would block all later ones.
+      const stuck = waitingSince !== null && Date.now() - waitingSince > delayMs + timeoutMs;
+      if (waitingSince !== null && !stuck) return null;
+      waitingSince = Date.now();
+      return exportNow();
+    },
+  };
 }
+
+export type MetricsExporter = ReturnType<typeof createMetricsExporter>;
