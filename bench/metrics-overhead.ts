@@ -15,7 +15,7 @@ import { median, round } from './lib/stats';
  * coalescing. The figure is the CPU time (utime + stime from /proc) of each instance's workerd over
  * sequential requests, in interleaved rounds after a warm-up round. wrangler's proxy runs in the same
  * workerd and costs the same in all three, so the differences are the metrics' cost.
- * Bounded: BENCH_METRICS_REQUESTS (500) per round and way, BENCH_METRICS_ROUNDS (3); ports 18530-18538.
+ * Bounded: BENCH_METRICS_REQUESTS (500) per round and way, BENCH_METRICS_ROUNDS (3); ports 18530-18535.
  *
  * Needs the app role's connection to a migrated database (BENCH_APP_DATABASE_URL) and a Redis on
  * 127.0.0.1:6379 for the authenticated read (membership cache, rate limiter).
