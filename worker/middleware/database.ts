@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { createDatabase, type Database, isUnavailableError } from '../../db/client';
 import { openWorkersSocket } from '../../db/workers-socket';
 import { DependencyError } from '../errors';
+import { NO_METRICS } from '../observability/metrics/recorder';
 import type { MetricsVariables } from './metrics';
 import type { SettingsVariables } from './settings';
 
@@ -22,7 +23,7 @@ const unavailable = (error: unknown): never => {
  * connections). Opened on first use, so routes that never touch the database pay nothing.
  */
 export function database(): MiddlewareHandler<{
-  Variables: SettingsVariables & MetricsVariables & DatabaseVariables;
+  Variables: SettingsVariables & Partial<MetricsVariables> & DatabaseVariables;
 }> {
   return async function database(c, next) {
     let client: Database | undefined;
@@ -33,7 +34,7 @@ export function database(): MiddlewareHandler<{
       });
       return client;
     };
-    const { metrics } = c.var;
+    const metrics = c.var.metrics ?? NO_METRICS;
     c.set('db', {
       withTenant: (tenantId, fn) =>
         metrics.timed('postgresql', 'withTenant', () => open().withTenant(tenantId, fn), errorType).catch(unavailable),

@@ -26,7 +26,11 @@ const blockedUntil = new Map<string, number>();
  * Mount after auth and tenant; a request with neither has no subject and is not limited here.
  */
 export function rateLimit({ prefix = 'mm:rl' }: RateLimitOptions = {}): MiddlewareHandler<{
-  Variables: SettingsVariables & MetricsVariables & RedisVariables & Partial<AuthVariables> & Partial<TenantVariables>;
+  Variables: SettingsVariables &
+    Partial<MetricsVariables> &
+    RedisVariables &
+    Partial<AuthVariables> &
+    Partial<TenantVariables>;
 }> {
   return async function rateLimit(c, next) {
     const limits = c.var.settings.rateLimit;
@@ -54,10 +58,10 @@ export function rateLimit({ prefix = 'mm:rl' }: RateLimitOptions = {}): Middlewa
       ),
     );
     if (outcome.bypassed) {
-      for (const s of subjects) c.var.metrics.rateLimit(s.kind, 'bypassed');
+      for (const s of subjects) c.var.metrics?.rateLimit(s.kind, 'bypassed');
       return next();
     }
-    for (const v of outcome.value) c.var.metrics.rateLimit(v.kind, v.success ? 'allowed' : 'rejected');
+    for (const v of outcome.value) c.var.metrics?.rateLimit(v.kind, v.success ? 'allowed' : 'rejected');
 
     const tightest = outcome.value.find((v) => !v.success) ?? minBy(outcome.value, (v) => v.remaining / v.limit);
     const resetSeconds = Math.max(1, Math.ceil((tightest.reset - Date.now()) / 1000));

@@ -12,7 +12,7 @@ export type RedisVariables = { redis: RedisAccess };
  * bypass and callers fall back to the database.
  */
 export function redis(): MiddlewareHandler<{
-  Variables: SettingsVariables & LoggerVariables & MetricsVariables & RedisVariables;
+  Variables: SettingsVariables & LoggerVariables & Partial<MetricsVariables> & RedisVariables;
 }> {
   return async function redis(c, next) {
     c.set('redis', createRedisAccess(c.var.settings.redis, c.var.logger, c.var.metrics));
