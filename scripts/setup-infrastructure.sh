@@ -54,7 +54,7 @@ wait_healthy() {
 }
 
 say "data services"
-"${compose[@]}" up -d --build postgres redis srh jaeger otel-collector
+"${compose[@]}" up -d --build postgres redis srh jaeger otel-collector prometheus grafana
 wait_healthy postgres redis
 
 say "migrations"
@@ -73,6 +73,8 @@ cat <<EOF
 api     http://127.0.0.1:${API_PORT:-8787}      (/healthz, /readyz, /docs)
 site    http://127.0.0.1:${WEB_PORT:-4321}
 jaeger  http://127.0.0.1:${JAEGER_UI_PORT:-16686}
+prometheus http://127.0.0.1:${PROMETHEUS_PORT:-9090}  (SLO rules, alerts)
+grafana http://127.0.0.1:${GRAFANA_PORT:-3000}      (MeatyMusic API dashboard)
 srh     http://127.0.0.1:${SRH_PORT:-8079}      (Upstash REST protocol, token SRH_TOKEN)
 
 Check it:  npm run verify -- --docker
