@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Settings } from '../config';
-import { ApiError } from '../errors';
+import { toApiError } from '../error-handler';
 import { createLogger } from '../observability/logger';
 import { DeltaStore } from '../observability/metrics/delta-store';
 import { createMetricsExporter, type MetricsExporter } from '../observability/metrics/exporter';
@@ -43,7 +43,8 @@ export function metrics({ store = isolateStore }: MetricsOptions = {}): Middlewa
       route: routeTemplate(c),
       status: c.res.status,
       seconds: (performance.now() - started) / 1000,
-      errorCode: c.error instanceof ApiError ? c.error.code : undefined,
+      // The code the error response carries (a driver's connection error is `database_unavailable`).
+      errorCode: c.error === undefined ? undefined : toApiError(c.error).code,
       tenantId: c.var.tenant?.id,
     });
     const exported = exporterFor(store, settings, config).exportSoon();
