@@ -93,7 +93,8 @@ try {
         await new Promise((resolve) => setTimeout(resolve, 1_500));
         // Round 0 warms each isolate up (JIT, caches, the tenant's provisioning) and is not counted.
         if (round === 0) continue;
-        const byWay = (results[label] ??= {});
+        results[label] ??= {};
+        const byWay = results[label];
         byWay[name] = [...(byWay[name] ?? []), (workerdCpuMs(group) - cpuBefore) / requests];
       }
     }
