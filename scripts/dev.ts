@@ -36,6 +36,7 @@ const quiet: Record<string, (line: string) => boolean> = {
   // Astro's server-side module runners (one per Vite environment) each announce their HMR link.
   site: (line) => !/\[vite\]\S* connected\./.test(line),
   redis: (line) => /WARNING|error/i.test(line) && !/Memory overcommit must be enabled/.test(line),
+  prometheus: (line) => /level=(warn|error)/.test(line),
 };
 const say = (line: string) => console.log(line);
 
@@ -51,6 +52,7 @@ const starting = startStack({
     upstash: env.UPSTASH_ENDPOINT_PORT,
     otlp: env.DEV_OTLP_PORT,
     inspector: env.DEV_INSPECTOR_PORT,
+    prometheus: env.DEV_PROMETHEUS_PORT,
   },
   postgres: env.DATABASE_URL ? { url: env.DATABASE_URL } : 'local',
   redis: flags['no-redis'] ? 'off' : env.REDIS_URL ? { url: env.REDIS_URL } : 'local',

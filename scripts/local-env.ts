@@ -59,6 +59,7 @@ const devSchema = schema
      * default is public, so it is for development only; a real one (from Clerk's dashboard) may be set.
      */
     CLERK_WEBHOOK_SECRET: z.string().startsWith('whsec_').default(DEV_WEBHOOK_SECRET),
+    DEV_PROMETHEUS_PORT: port(9090),
     /** Who the dev sign-in bypass is (the Worker reads the same variable). */
     DEV_USER_ID: z.string().min(1).default('user_dev'),
   });

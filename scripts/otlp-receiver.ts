@@ -5,15 +5,21 @@ import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { decodeJsonTraces } from './otlp/decode-json';
+import { decodeJsonMetrics } from './otlp/decode-json-metrics';
 import { decodeProtobufTraces } from './otlp/decode-protobuf';
+import type { ReceivedMetricPoint } from './otlp/metric';
+import { PrometheusSeries } from './otlp/prometheus';
 import type { ReceivedSpan } from './otlp/span';
 
+export type { ReceivedMetricPoint } from './otlp/metric';
 export type { ReceivedSpan } from './otlp/span';
 
 /**
- * A real OTLP/HTTP traces endpoint that keeps what it receives in memory: for tests, for
- * `npm run dev` without a collector, and for scripts/verify-tracing.ts. `POST /v1/traces` takes
- * JSON or protobuf (optionally gzipped); `GET /spans` lists the decoded spans; `DELETE /spans` clears.
+ * A real OTLP/HTTP endpoint that keeps what it receives in memory: for tests, for `npm run dev`
+ * without a collector, and for scripts/verify-tracing.ts. `POST /v1/traces` takes JSON or protobuf
+ * (optionally gzipped); `GET /spans` lists the decoded spans; `DELETE /spans` clears spans and metrics.
+ * `POST /v1/metrics` takes JSON (what the Worker sends); `GET /metric-points` lists the decoded data
+ * points and `GET /metrics` is a Prometheus scrape target with the deltas summed up.
  */
 
 export interface OtlpReceiverOptions {
@@ -26,16 +32,23 @@ export interface ExportRequest {
   /** Request headers, lowercased (to check OTEL_EXPORTER_OTLP_HEADERS arrive). */
   headers: Record<string, string>;
   contentType: string;
-  spanCount: number;
+  signal: 'traces' | 'metrics';
+  /** Spans, or metric data points. */
+  itemCount: number;
 }
 
 export interface OtlpReceiver {
   /** The base URL, what OTEL_EXPORTER_OTLP_ENDPOINT is set to. */
   url: string;
   spans(): ReceivedSpan[];
+  metricPoints(): ReceivedMetricPoint[];
+  /** The Prometheus text `GET /metrics` serves. */
+  prometheusText(): string;
   exports(): ExportRequest[];
   /** Resolves with the matching spans as soon as at least one has arrived; rejects after the timeout. */
   waitForSpans(predicate: (span: ReceivedSpan) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
+  /** Resolves with every point received once `ready(points)` holds; rejects after the timeout. */
+  waitForMetrics(ready: (points: ReceivedMetricPoint[]) => boolean, timeoutMs?: number): Promise<ReceivedMetricPoint[]>;
   clear(): void;
   close(): Promise<void>;
 }
@@ -51,16 +64,27 @@ class UnsupportedMediaType extends BadRequest {
 
 export async function startOtlpReceiver({ port, host = '127.0.0.1' }: OtlpReceiverOptions): Promise<OtlpReceiver> {
   const received: ReceivedSpan[] = [];
+  const points: ReceivedMetricPoint[] = [];
+  const scrape = new PrometheusSeries();
   const requests: ExportRequest[] = [];
   const waiters = new Set<() => void>();
 
-  const accept = async (req: IncomingMessage, res: ServerResponse) => {
+  const accept = async (req: IncomingMessage, res: ServerResponse, signal: ExportRequest['signal']) => {
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
     let body = await readBody(req);
     if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-    const spans = decode(contentType, body);
-    received.push(...spans);
-    requests.push({ headers: flatHeaders(req), contentType, spanCount: spans.length });
+    let itemCount: number;
+    if (signal === 'traces') {
+      const spans = decode(contentType, body);
+      received.push(...spans);
+      itemCount = spans.length;
+    } else {
+      const metrics = decodeMetrics(contentType, body);
+      points.push(...metrics);
+      scrape.add(metrics);
+      itemCount = metrics.length;
+    }
+    requests.push({ headers: flatHeaders(req), contentType, signal, itemCount });
     for (const wake of waiters) wake();
     // An empty ExportTraceServiceResponse: full success, in the encoding the exporter spoke.
     if (contentType === 'application/x-protobuf') {
@@ -70,20 +94,30 @@ export async function startOtlpReceiver({ port, host = '127.0.0.1' }: OtlpReceiv
     }
   };
 
+  const clear = () => {
+    received.length = 0;
+    points.length = 0;
+    requests.length = 0;
+    scrape.clear();
+  };
+
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://receiver').pathname;
     const route = `${req.method} ${path}`;
-    if (route === 'POST /v1/traces') {
-      accept(req, res).catch((error: unknown) => {
+    if (route === 'POST /v1/traces' || route === 'POST /v1/metrics') {
+      accept(req, res, path === '/v1/traces' ? 'traces' : 'metrics').catch((error: unknown) => {
         const status = error instanceof BadRequest ? error.status : error instanceof z.ZodError ? 400 : 500;
         if (!res.headersSent) res.writeHead(status, { 'Content-Type': 'text/plain' });
         res.end(error instanceof Error ? error.message : String(error));
       });
     } else if (route === 'GET /spans') {
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(received));
+    } else if (route === 'GET /metric-points') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(points));
+    } else if (route === 'GET /metrics') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(scrape.text());
     } else if (route === 'DELETE /spans') {
-      received.length = 0;
-      requests.length = 0;
+      clear();
       res.writeHead(204).end();
     } else {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`no route for ${route}`);
@@ -98,6 +132,8 @@ export async function startOtlpReceiver({ port, host = '127.0.0.1' }: OtlpReceiv
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
     spans: () => [...received],
+    metricPoints: () => [...points],
+    prometheusText: () => scrape.text(),
     exports: () => [...requests],
     waitForSpans(predicate, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
@@ -119,16 +155,43 @@ export async function startOtlpReceiver({ port, host = '127.0.0.1' }: OtlpReceiv
         check();
       });
     },
-    clear() {
-      received.length = 0;
-      requests.length = 0;
+    waitForMetrics(ready, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!ready(points)) return;
+          finish();
+          resolve([...points]);
+        };
+        const timer = setTimeout(() => {
+          finish();
+          reject(new Error(`metrics not as expected within ${timeoutMs} ms (${points.length} points received)`));
+        }, timeoutMs);
+        const finish = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
     },
+    clear,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+function decodeMetrics(contentType: string, body: Buffer): ReceivedMetricPoint[] {
+  if (contentType !== 'application/json') {
+    throw new UnsupportedMediaType(`metrics: unsupported content type "${contentType}" (application/json only)`);
+  }
+  try {
+    return decodeJsonMetrics(body.toString('utf8'));
+  } catch (error) {
+    throw error instanceof SyntaxError ? new BadRequest(`invalid JSON: ${error.message}`) : error;
+  }
 }
 
 function decode(contentType: string, body: Buffer): ReceivedSpan[] {
@@ -177,7 +240,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     })
     .parse(values);
   const receiver = await startOtlpReceiver(options);
-  console.log(`OTLP/HTTP receiver: export to ${receiver.url} (POST /v1/traces); spans at ${receiver.url}/spans`);
+  console.log(
+    `OTLP/HTTP receiver: export to ${receiver.url} (POST /v1/traces, /v1/metrics); spans at ${receiver.url}/spans, Prometheus scrape at ${receiver.url}/metrics`,
+  );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => receiver.close().then(() => process.exit(0)));
   }

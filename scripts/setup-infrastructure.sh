@@ -54,7 +54,7 @@ wait_healthy() {
 }
 
 say "data services"
-"${compose[@]}" up -d --build postgres redis upstash jaeger otel-collector
+"${compose[@]}" up -d --build postgres redis upstash jaeger otel-collector prometheus grafana
 wait_healthy postgres redis upstash
 
 say "migrations"
@@ -74,6 +74,8 @@ api     http://127.0.0.1:${API_PORT:-8787}      (/healthz, /readyz, /docs)
 site    http://127.0.0.1:${WEB_PORT:-4321}
 jaeger  http://127.0.0.1:${JAEGER_UI_PORT:-16686}
 upstash http://127.0.0.1:${UPSTASH_ENDPOINT_PORT:-8079}      (Upstash REST protocol, token UPSTASH_TOKEN)
+prometheus http://127.0.0.1:${PROMETHEUS_PORT:-9090}  (SLO rules, alerts)
+grafana http://127.0.0.1:${GRAFANA_PORT:-3000}      (MeatyMusic API dashboard)
 
 Check it:  npm run verify -- --docker
 Logs:      ${compose[*]} logs -f api

@@ -8,7 +8,7 @@ import { formatTable } from './dev/table';
 import { readTarget, type StackTarget } from './dev/target';
 
 /**
- * `npm run verify`: checks a running stack against the seven criteria and prints a table; exits 1
+ * `npm run verify`: checks a running stack against the criteria and prints a table; exits 1
  * if any fails. Target: the stack `npm run dev` is running (its `<data dir>/stack.json`), else the
  * docker-compose one on its published ports. Flags: --stack-file <path>, --docker.
  */
@@ -35,6 +35,7 @@ const dockerEnv = z.object({
   UPSTASH_ENDPOINT_PORT: z.coerce.number().int().default(8079),
   UPSTASH_TOKEN: z.string().min(1).default('meatymusic-local-upstash-token'),
   JAEGER_UI_PORT: z.coerce.number().int().default(16686),
+  PROMETHEUS_PORT: z.coerce.number().int().default(9090),
 });
 
 function target(): { from: string; target: StackTarget } {
@@ -53,6 +54,7 @@ function target(): { from: string; target: StackTarget } {
       databaseUrl: `postgres://${user}:${password}@127.0.0.1:${env.POSTGRES_PORT}/${env.POSTGRES_DB}`,
       upstash: { url: local(env.UPSTASH_ENDPOINT_PORT), token: env.UPSTASH_TOKEN },
       traces: { kind: 'jaeger', url: local(env.JAEGER_UI_PORT) },
+      metrics: { kind: 'prometheus', url: local(env.PROMETHEUS_PORT) },
       logs: { kind: 'docker-compose', service: 'api' },
     },
   };

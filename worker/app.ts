@@ -8,6 +8,7 @@ import { correlation } from './middleware/correlation';
 import { cors } from './middleware/cors';
 import { database } from './middleware/database';
 import { mediaType } from './middleware/media-type';
+import { metrics } from './middleware/metrics';
 import { privateResponses } from './middleware/private-responses';
 import { rateLimit } from './middleware/rate-limit';
 import { readAhead } from './middleware/read-ahead';
@@ -35,6 +36,7 @@ export const app = createRouter();
 
 app
   .use(settings())
+  .use(metrics())
   .use(securityHeaders())
   .use(cors())
   .use(traceId())

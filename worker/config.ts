@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { signalUrl } from './observability/otlp-url';
 
 /**
  * The one place that reads the Worker's bindings and vars. Everything else takes `Settings`.
@@ -81,6 +82,11 @@ const envSchema = z.object({
   ),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
   OTEL_EXPORTER_OTLP_HEADERS: keyValues,
+  OBS_METRICS_ENABLED: flag(true),
+  // Where metrics go when not `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/metrics`: a backend that ingests delta temporality.
+  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: optionalUrl,
+  // Milliseconds a finished request waits before exporting, so a busy isolate sends one export per interval.
+  OTEL_METRIC_EXPORT_INTERVAL: z.coerce.number().int().min(0).max(10_000).default(1_000),
   UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: optionalString,
   // Namespace for every key the API writes: `production`, `staging`, `staging:preview-<alias>`.
@@ -127,6 +133,8 @@ export interface Settings {
     exporter: 'otlp' | 'console' | 'none';
     /** OTLP/HTTP traces endpoint (required when the exporter is otlp). */
     otlp: { endpoint: string; headers: Record<string, string> } | null;
+    /** OTLP/HTTP metrics export; null when off or when there is no endpoint. */
+    metrics: { url: string; headers: Record<string, string>; exportDelayMs: number } | null;
   };
   cache: { tenantTtlSeconds: number; preferencesTtlSeconds: number };
   /** Null when no Upstash endpoint is configured: cache and rate limits are then off. */
@@ -200,6 +208,7 @@ export function parseSettings(env: Record<string, unknown>): Settings {
       otlp: e.OTEL_EXPORTER_OTLP_ENDPOINT
         ? { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, headers: e.OTEL_EXPORTER_OTLP_HEADERS }
         : null,
+      metrics: metricsExport(e),
     },
     cache: { tenantTtlSeconds: e.CACHE_TENANT_TTL_SECONDS, preferencesTtlSeconds: e.CACHE_PREFERENCES_TTL_SECONDS },
     redis:
@@ -252,6 +261,13 @@ function deployedProblems(e: z.infer<typeof envSchema>, env: Record<string, unkn
     problems.push(`REDIS_KEY_PREFIX: must be "${e.ENVIRONMENT}" or start with "${e.ENVIRONMENT}:"`);
   }
   return problems;
+}
+
+function metricsExport(e: z.infer<typeof envSchema>): Settings['obs']['metrics'] {
+  const base = e.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const url = e.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT ?? (base && signalUrl(base, 'metrics'));
+  if (!e.OBS_METRICS_ENABLED || !url) return null;
+  return { url, headers: e.OTEL_EXPORTER_OTLP_HEADERS, exportDelayMs: e.OTEL_METRIC_EXPORT_INTERVAL };
 }
 
 // The env object is stable for an isolate's lifetime, so each one is parsed once.

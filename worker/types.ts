@@ -1,6 +1,7 @@
 import type { AuthVariables } from './middleware/auth';
 import type { CorrelationVariables } from './middleware/correlation';
 import type { DatabaseVariables } from './middleware/database';
+import type { MetricsVariables } from './middleware/metrics';
 import type { RedisVariables } from './middleware/redis';
 import type { LoggerVariables } from './middleware/request-logger';
 import type { SettingsVariables } from './middleware/settings';
@@ -11,6 +12,7 @@ import type { TraceVariables } from './middleware/trace-id';
 export type AppEnv = {
   Bindings: Env;
   Variables: SettingsVariables &
+    MetricsVariables &
     CorrelationVariables &
     TraceVariables &
     LoggerVariables &

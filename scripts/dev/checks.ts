@@ -20,7 +20,7 @@ const run = promisify(execFile);
 const HEALTHZ_BUDGET_MS = 50;
 
 /**
- * The seven acceptance criteria of the local stack, as probes against a running one. A request
+ * The acceptance criteria of the local stack, as probes against a running one. A request
  * with a known trace id is sent first: the trace and log checks look for that id downstream.
  */
 export function stackChecks(target: StackTarget): Check[] {
@@ -54,6 +54,7 @@ export function stackChecks(target: StackTarget): Check[] {
           traced.then(() => traceId),
         ),
     },
+    { name: 'metrics arrive, the request counted', run: () => requestCounted(target) },
     { name: 'Redis set/get round trip', run: () => redisRoundTrip(target) },
     { name: `/healthz 200 under ${HEALTHZ_BUDGET_MS} ms`, run: () => healthzFast(target) },
   ];
@@ -216,6 +217,71 @@ function jsonLines(text: string): Record<string, unknown>[] {
       return [];
     }
   });
+}
+
+/**
+ * Reads how many `GET /` the API has counted, makes one, and waits for the count to grow: the
+ * request went through the metrics middleware, the export, and (on Docker) collector and Prometheus.
+ */
+async function requestCounted(target: StackTarget) {
+  const series = 'http_server_request_duration_seconds_count';
+  const labels = {
+    job: 'meatymusic-api',
+    http_route: '/',
+    http_request_method: 'GET',
+    http_response_status_code: '200',
+  };
+  let read: () => Promise<number>;
+  let where: string;
+  if (target.metrics) {
+    const selector = Object.entries(labels)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(',');
+    where = target.metrics.url;
+    read = () => prometheusValue(where, `sum(${series}{${selector}})`);
+  } else if (target.traces.kind === 'otlp-receiver') {
+    where = `${target.traces.url}/metrics`;
+    read = () => scrapedValue(where, series, labels);
+  } else {
+    throw new Error('not checkable here: metrics go to OTEL_EXPORTER_OTLP_ENDPOINT');
+  }
+  const before = await read();
+  const response = await fetch(`${target.apiUrl}/`, { signal: AbortSignal.timeout(5_000) });
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`GET / -> ${response.status}`);
+  // On Docker: the Worker's export delay, the collector's batch and a 15 s scrape interval.
+  const after = await retry(
+    'metrics',
+    async () => {
+      const now = await read();
+      if (now <= before) throw new Error(`GET / still counted ${now} at ${where}`);
+      return now;
+    },
+    { timeoutMs: target.metrics ? 45_000 : 15_000, intervalMs: 500 },
+  );
+  return `GET / counted ${before} -> ${after} at ${where}`;
+}
+
+/** The sum of a counter's samples whose labels include `labels`, from Prometheus text (0 when absent). */
+async function scrapedValue(url: string, name: string, labels: Record<string, string>): Promise<number> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  if (!response.ok) throw new Error(`GET ${url} -> ${response.status}`);
+  return (await response.text())
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`))
+    .filter((line) => Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+}
+
+async function prometheusValue(url: string, query: string): Promise<number> {
+  const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`, {
+    signal: AbortSignal.timeout(5_000),
+  });
+  if (!response.ok) throw new Error(`Prometheus query -> ${response.status}`);
+  const body = z
+    .object({ data: z.object({ result: z.array(z.object({ value: z.tuple([z.number(), z.string()]) })) }) })
+    .parse(await response.json());
+  return Number(body.data.result[0]?.value[1] ?? 0);
 }
 
 async function redisRoundTrip(target: StackTarget) {

@@ -10,6 +10,7 @@ import { logFiles } from './log-files';
 import { packageBin, REPO_ROOT } from './paths';
 import { startLocalPostgres } from './postgres';
 import { ExitedBeforeReady, reapStaleIn, type ServiceProcess, spawnService, untilReady } from './process';
+import { startLocalPrometheus } from './prometheus';
 import { onPath, serverVersion, startLocalRedis } from './redis';
 import { removeTarget, type StackTarget, writeTarget } from './target';
 import { assertPortFree, httpGet, retry } from './wait';
@@ -23,6 +24,8 @@ export type StackPorts = {
   otlp: number;
   /** wrangler's devtools port: fixed by default, so two stacks on one machine need different ones. */
   inspector: number;
+  /** Prometheus over the local receiver's metrics (when on PATH, with the API); unset: not started. */
+  prometheus?: number;
 };
 
 export type StackOptions = {
@@ -77,7 +80,7 @@ export interface Stack {
 const API_READY_MS = 90_000;
 const SITE_READY_MS = 120_000;
 // Start-up order, which is also the order a reader checks them in.
-const ORDER = ['postgres', 'redis', 'migrations', 'upstash', 'traces', 'api', 'site', 'dev user'];
+const ORDER = ['postgres', 'redis', 'migrations', 'upstash', 'traces', 'metrics', 'api', 'site', 'dev user'];
 
 /**
  * Brings up the local stack in dependency order and returns once every service answers. Used by
@@ -252,7 +255,32 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     cleanups.push(() => receiver.close());
     bound.push(ports.otlp);
     status.push({ name: 'traces', url: `${receiver.url}/spans`, health: 'up (local OTLP/HTTP receiver)', ok: true });
+    if (options.api) await startMetrics(`${receiver.url}/metrics`);
     return { endpoint: receiver.url, target: { kind: 'otlp-receiver', url: receiver.url } };
+  }
+
+  /** The receiver's scrape endpoint always; Prometheus (UI, rules, alerts) over it when installed. */
+  async function startMetrics(scrapeUrl: string) {
+    if (ports.prometheus === undefined || !onPath('prometheus')) {
+      const hint = ports.prometheus === undefined ? '' : "; install Debian's `prometheus` for its UI and alerts";
+      status.push({ name: 'metrics', url: scrapeUrl, health: `Prometheus scrape target${hint}`, ok: true });
+      return;
+    }
+    const prometheus = await startLocalPrometheus({
+      dataDir,
+      host,
+      port: ports.prometheus,
+      scrapeUrl,
+      onLine: logs.sink('prometheus'),
+      signal,
+    });
+    track(prometheus.process, ports.prometheus);
+    status.push({
+      name: 'metrics',
+      url: prometheus.url,
+      health: `Prometheus (alerts: ${prometheus.url}/alerts) scraping ${scrapeUrl}`,
+      ok: true,
+    });
   }
 
   async function startApi(
@@ -368,6 +396,9 @@ async function checkPorts({ host, ports, postgres, redis, traces, api, site }: S
   if (redis === 'local') wanted.push([ports.redis, 'DEV_REDIS_PORT']);
   if (redis !== 'off') wanted.push([ports.upstash, 'UPSTASH_ENDPOINT_PORT']);
   if (traces === 'local') wanted.push([ports.otlp, 'DEV_OTLP_PORT']);
+  if (traces === 'local' && api && ports.prometheus !== undefined && onPath('prometheus')) {
+    wanted.push([ports.prometheus, 'DEV_PROMETHEUS_PORT']);
+  }
   if (api) wanted.push([ports.api, 'DEV_API_PORT'], [ports.inspector, 'DEV_INSPECTOR_PORT']);
   if (site) wanted.push([ports.site, 'DEV_SITE_PORT']);
   await Promise.all(wanted.map(([port, setting]) => assertPortFree(host, port, setting)));

@@ -20,6 +20,8 @@ export const targetSchema = z.object({
     z.object({ kind: z.literal('jaeger'), url: z.url() }),
     z.object({ kind: z.literal('none'), reason: z.string() }),
   ]),
+  /** Prometheus's query API, where metrics are not read from the local OTLP receiver (`<traces url>/metrics`). */
+  metrics: z.object({ kind: z.literal('prometheus'), url: z.url() }).optional(),
   logs: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('file'), path: z.string().min(1) }),
     z.object({ kind: z.literal('docker-compose'), service: z.string().min(1) }),

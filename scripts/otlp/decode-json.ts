@@ -29,8 +29,8 @@ const anyValue: z.ZodType<AnyValue> = z.lazy(() =>
   }),
 );
 const keyValue: z.ZodType<KeyValue> = z.lazy(() => z.object({ key: z.string(), value: anyValue.optional() }));
-const attributes = z.array(keyValue).optional();
-const nanos = z.union([z.string(), z.number()]).transform(String);
+export const attributes = z.array(keyValue).optional();
+export const nanos = z.union([z.string(), z.number()]).transform(String);
 
 const span = z.object({
   traceId: z.string(),
@@ -82,7 +82,7 @@ export function decodeJsonTraces(body: string): ReceivedSpan[] {
   });
 }
 
-function attributeMap(list: KeyValue[] | undefined): Attributes {
+export function attributeMap(list: KeyValue[] | undefined): Attributes {
   return Object.fromEntries((list ?? []).map((kv) => [kv.key, plain(kv.value)]));
 }
 

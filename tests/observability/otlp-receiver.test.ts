@@ -83,7 +83,12 @@ describe('OTLP/HTTP receiver', () => {
     expect(await res.json()).toEqual({});
     expectDecoded();
     expect(receiver.exports()).toEqual([
-      expect.objectContaining({ contentType: 'application/json', spanCount: 2, headers: expect.any(Object) }),
+      expect.objectContaining({
+        contentType: 'application/json',
+        signal: 'traces',
+        itemCount: 2,
+        headers: expect.any(Object),
+      }),
     ]);
     expect(receiver.exports()[0]!.headers['x-collector-key']).toBe('abc');
   });
@@ -126,5 +131,75 @@ describe('OTLP/HTTP receiver', () => {
     await expect(receiver.waitForSpans((s) => s.traceId === 'f'.repeat(32), 100)).rejects.toThrow(
       'no matching span within 100 ms',
     );
+  });
+});
+
+describe('OTLP/HTTP metrics receiver', () => {
+  const postMetrics = (body: unknown, contentType = 'application/json') =>
+    fetch(`${receiver.url}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  const kv = (key: string, value: string) => ({ key, value: { stringValue: value } });
+  const resource = { attributes: [kv('service.name', 'meatymusic-api'), kv('service.instance.id', 'i-1')] };
+  const request = (metrics: unknown[]) => ({ resourceMetrics: [{ resource, scopeMetrics: [{ metrics }] }] });
+  const counter = (n: number, temporality: number) => ({
+    name: 'meatymusic.auth.failures',
+    unit: '{request}',
+    description: 'Requests refused with 401, by reason',
+    sum: {
+      aggregationTemporality: temporality,
+      isMonotonic: true,
+      dataPoints: [{ attributes: [kv('auth.failure.reason', 'token_expired')], timeUnixNano: '2', asInt: String(n) }],
+    },
+  });
+  const histogram = {
+    name: 'http.server.request.duration',
+    unit: 's',
+    histogram: {
+      aggregationTemporality: 1,
+      dataPoints: [
+        {
+          attributes: [kv('http.route', '/v1/me')],
+          timeUnixNano: '2',
+          count: '3',
+          sum: 0.7,
+          bucketCounts: ['1', '1', '1'],
+          explicitBounds: [0.1, 0.5],
+        },
+      ],
+    },
+  };
+
+  it('adds deltas up, and serves them as Prometheus text named as the collector names them', async () => {
+    expect((await postMetrics(request([counter(2, 1), histogram]))).status).toBe(200);
+    expect((await postMetrics(request([counter(3, 1), histogram]))).status).toBe(200);
+    expect(receiver.metricPoints()).toHaveLength(4);
+    const scraped = await fetch(`${receiver.url}/metrics`);
+    expect(scraped.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await scraped.text();
+    expect(text).toContain(
+      'meatymusic_auth_failures_total{auth_failure_reason="token_expired",job="meatymusic-api",instance="i-1"} 5',
+    );
+    const labels = 'http_route="/v1/me",job="meatymusic-api",instance="i-1"';
+    for (const line of [
+      '# TYPE http_server_request_duration_seconds histogram',
+      `http_server_request_duration_seconds_bucket{${labels},le="0.1"} 2`,
+      `http_server_request_duration_seconds_bucket{${labels},le="0.5"} 4`,
+      `http_server_request_duration_seconds_bucket{${labels},le="+Inf"} 6`,
+      `http_server_request_duration_seconds_sum{${labels}} 1.4`,
+      `http_server_request_duration_seconds_count{${labels}} 6`,
+    ]) {
+      expect(text).toContain(line);
+    }
+  });
+
+  it('a cumulative point replaces the series; JSON only, and bad bodies are refused', async () => {
+    await postMetrics(request([counter(4, 2)]));
+    await postMetrics(request([counter(7, 2)]));
+    expect(await (await fetch(`${receiver.url}/metrics`)).text()).toMatch(/meatymusic_auth_failures_total\{.*\} 7\n/);
+    expect((await postMetrics('{', 'application/json')).status).toBe(400);
+    expect((await postMetrics('\x0a', 'application/x-protobuf')).status).toBe(415);
   });
 });

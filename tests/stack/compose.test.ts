@@ -34,7 +34,18 @@ describe('docker-compose.yml', () => {
     const s = config.services;
 
     expect(Object.keys(s).sort()).toEqual(
-      ['api', 'jaeger', 'migrations', 'otel-collector', 'postgres', 'redis', 'upstash', 'web'].sort(),
+      [
+        'api',
+        'grafana',
+        'jaeger',
+        'migrations',
+        'otel-collector',
+        'postgres',
+        'prometheus',
+        'redis',
+        'upstash',
+        'web',
+      ].sort(),
     );
     expect(s.postgres?.image).toBe('pgvector/pgvector:pg16');
     expect(s.postgres?.healthcheck).toBeDefined();
@@ -50,6 +61,22 @@ describe('docker-compose.yml', () => {
     expect(s.api?.command?.join(' ')).toMatch(/wrangler dev --local/);
     expect(s.api?.command).toContain('--var=DEV_AUTH_BYPASS:true');
     expect(s.web?.command?.join(' ')).toMatch(/astro dev/);
+    // Metrics: the collector's exporter scraped by Prometheus (with the rules), Grafana with the dashboard.
+    expect(s['otel-collector']?.image).toMatch(/^otel\/opentelemetry-collector-contrib:/);
+    const mounts = (name: string) =>
+      (s[name]?.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source ?? ''}:${v.target}`));
+    expect(mounts('prometheus')).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/infra\/prometheus\/prometheus\.yml:\/etc\/prometheus\/prometheus\.yml/),
+        expect.stringMatching(/infra\/prometheus:\/etc\/prometheus\/rules/),
+      ]),
+    );
+    expect(mounts('grafana')).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/infra\/grafana\/provisioning:\/etc\/grafana\/provisioning/),
+        expect.stringMatching(/infra\/grafana\/dashboards:\/var\/lib\/grafana\/dashboards/),
+      ]),
+    );
     // Data lives in named volumes, so `docker compose down` (without -v) keeps it.
     for (const name of ['postgres', 'redis']) {
       expect(JSON.stringify(s[name]?.volumes)).toMatch(/-data/);
@@ -70,5 +97,22 @@ describe('infra/otel-collector.yaml', () => {
     expect(collector.service.pipelines.traces.receivers).toEqual(['otlp']);
     expect(collector.service.pipelines.traces.exporters).toContain('otlp/jaeger');
     expect(collector.exporters['otlp/jaeger']?.endpoint).toBe('jaeger:4317');
+  });
+
+  it("sums the Worker's metric deltas and serves them where infra/prometheus/prometheus.yml scrapes", () => {
+    const collector = parse(readFileSync(`${REPO_ROOT}/infra/otel-collector.yaml`, 'utf8')) as {
+      service: { pipelines: { metrics: { receivers: string[]; processors: string[]; exporters: string[] } } };
+      exporters: Record<string, { endpoint?: string }>;
+    };
+    const metrics = collector.service.pipelines.metrics;
+    expect(metrics.receivers).toEqual(['otlp']);
+    expect(metrics.processors).toContain('deltatocumulative');
+    expect(metrics.exporters).toEqual(['prometheus']);
+    const port = collector.exporters.prometheus?.endpoint?.split(':').at(-1);
+    const prometheus = parse(readFileSync(`${REPO_ROOT}/infra/prometheus/prometheus.yml`, 'utf8')) as {
+      scrape_configs: { honor_labels?: boolean; static_configs: { targets: string[] }[] }[];
+    };
+    expect(prometheus.scrape_configs[0]?.static_configs[0]?.targets).toEqual([`otel-collector:${port}`]);
+    expect(prometheus.scrape_configs[0]?.honor_labels).toBe(true);
   });
 });

@@ -61,8 +61,8 @@ describe('the local stack (npm run dev)', () => {
       cwd: REPO_ROOT,
       env: shellEnv(),
     }).catch((error: { stdout: string; stderr: string }) => error);
-    expect(verify.stdout, verify.stderr).toMatch(/7\/7 criteria met/);
-    expect(verify.stdout.match(/ PASS /g)).toHaveLength(7);
+    expect(verify.stdout, verify.stderr).toMatch(/8\/8 criteria met/);
+    expect(verify.stdout.match(/ PASS /g)).toHaveLength(8);
 
     // The README's example for each /v1 route, as written, against this stack.
     const examples = readmeApiExamples();

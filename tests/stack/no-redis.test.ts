@@ -53,7 +53,7 @@ describe('the local stack with DATABASE_URL and without Redis', () => {
     expect(verify.code).toBe(1);
     expect(verify.stdout).toMatch(/Redis set\/get round trip\s+FAIL\s+the stack runs without Redis/);
     expect(verify.stdout).toMatch(/site builds and serves\s+FAIL\s+the stack runs no site/);
-    expect(verify.stdout).toMatch(/5\/7 criteria met/);
+    expect(verify.stdout).toMatch(/6\/8 criteria met/);
 
     await stopAndAssertNothingLeft(stack);
     stack = undefined;

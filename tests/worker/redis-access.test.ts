@@ -25,7 +25,7 @@ function access(settings: RedisSettings | null) {
   );
   // Stands in for waitUntil: `settle` waits for what ran after the "response" (cache fills).
   const deferred: Promise<unknown>[] = [];
-  const redis = createRedisAccess(settings, logger, (work) => deferred.push(work));
+  const redis = createRedisAccess(settings, logger, { defer: (work) => deferred.push(work) });
   return { redis, lines, settle: () => Promise.all(deferred.splice(0)) };
 }
 

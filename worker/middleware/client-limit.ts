@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../errors';
+import type { MetricsVariables } from './metrics';
 import type { SettingsVariables } from './settings';
 
 export type ClientLimitOptions = {
@@ -19,13 +20,14 @@ export type ClientLimitOptions = {
 export function clientLimit({
   clientHeader = 'CF-Connecting-IP',
   periodSeconds = 60,
-}: ClientLimitOptions = {}): MiddlewareHandler<{ Variables: SettingsVariables }> {
+}: ClientLimitOptions = {}): MiddlewareHandler<{ Variables: SettingsVariables & Partial<MetricsVariables> }> {
   return async function clientLimit(c, next) {
     const limiter = c.var.settings.rateLimit.client;
     if (!limiter) return next();
     // Off Cloudflare (local runs) there is no such header: those callers share one bucket.
     const client = c.req.header(clientHeader) ?? 'unknown';
     const { success } = await limiter.limit({ key: `client:${client}` });
+    c.var.metrics?.rateLimit('client', success ? 'allowed' : 'rejected');
     if (!success) {
       throw new ApiError(
         429,

@@ -2,11 +2,17 @@ import type { MiddlewareHandler } from 'hono';
 import { createDatabase, type Database, isUnavailableError } from '../../db/client';
 import { openWorkersSocket } from '../../db/workers-socket';
 import { DependencyError } from '../errors';
+import { NO_METRICS } from '../observability/metrics/recorder';
+import type { MetricsVariables } from './metrics';
 import type { SettingsVariables } from './settings';
 
 /** What handlers get: tenant-scoped transactions and a readiness probe, never an unscoped handle. */
 export type Db = Pick<Database, 'withTenant' | 'readTenant' | 'health'>;
 export type DatabaseVariables = { db: Db };
+
+/** `error.type` of a failed call: the outage class, else the SQLSTATE or the error's own code. */
+const errorType = (error: unknown) =>
+  isUnavailableError(error) ? 'unavailable' : String((error as { code?: unknown })?.code ?? 'error');
 
 const unavailable = (error: unknown): never => {
   throw isUnavailableError(error) ? new DependencyError('database', error) : error;
@@ -16,7 +22,9 @@ const unavailable = (error: unknown): never => {
  * One postgres.js client per request over the Hyperdrive binding (Hyperdrive pools the real
  * connections). Opened on first use, so routes that never touch the database pay nothing.
  */
-export function database(): MiddlewareHandler<{ Variables: SettingsVariables & DatabaseVariables }> {
+export function database(): MiddlewareHandler<{
+  Variables: SettingsVariables & Partial<MetricsVariables> & DatabaseVariables;
+}> {
   return async function database(c, next) {
     let client: Database | undefined;
     const open = () => {
@@ -26,10 +34,13 @@ export function database(): MiddlewareHandler<{ Variables: SettingsVariables & D
       });
       return client;
     };
+    const metrics = c.var.metrics ?? NO_METRICS;
     c.set('db', {
-      withTenant: (tenantId, fn) => open().withTenant(tenantId, fn).catch(unavailable),
-      readTenant: (tenantId, fn) => open().readTenant(tenantId, fn).catch(unavailable),
-      health: () => open().health().catch(unavailable),
+      withTenant: (tenantId, fn) =>
+        metrics.timed('postgresql', 'withTenant', () => open().withTenant(tenantId, fn), errorType).catch(unavailable),
+      readTenant: (tenantId, fn) =>
+        metrics.timed('postgresql', 'readTenant', () => open().readTenant(tenantId, fn), errorType).catch(unavailable),
+      health: () => metrics.timed('postgresql', 'health', () => open().health(), errorType).catch(unavailable),
     });
     try {
       await next();

@@ -2,6 +2,7 @@ import { Ratelimit } from '@upstash/ratelimit';
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../errors';
 import type { AuthVariables } from './auth';
+import type { MetricsVariables } from './metrics';
 import type { RedisVariables } from './redis';
 import type { SettingsVariables } from './settings';
 
@@ -25,7 +26,7 @@ const blockedUntil = new Map<string, number>();
  * a refused request never reaches provisioning and writes nothing.
  */
 export function rateLimit({ prefix = 'mm:rl' }: RateLimitOptions = {}): MiddlewareHandler<{
-  Variables: SettingsVariables & RedisVariables & AuthVariables;
+  Variables: SettingsVariables & Partial<MetricsVariables> & RedisVariables & AuthVariables;
 }> {
   return async function rateLimit(c, next) {
     const limits = c.var.settings.rateLimit;
@@ -53,7 +54,11 @@ export function rateLimit({ prefix = 'mm:rl' }: RateLimitOptions = {}): Middlewa
         }),
       ),
     );
-    if (outcome.bypassed) return next();
+    if (outcome.bypassed) {
+      for (const s of subjects) c.var.metrics?.rateLimit(s.kind, 'bypassed');
+      return next();
+    }
+    for (const v of outcome.value) c.var.metrics?.rateLimit(v.kind, v.success ? 'allowed' : 'rejected');
 
     const tightest = outcome.value.find((v) => !v.success) ?? minBy(outcome.value, (v) => v.remaining / v.limit);
     const resetSeconds = Math.max(1, Math.ceil((tightest.reset - Date.now()) / 1000));

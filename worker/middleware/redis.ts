@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { createRedisAccess, type RedisAccess } from '../redis/client';
+import type { MetricsVariables } from './metrics';
 import type { LoggerVariables } from './request-logger';
 import type { SettingsVariables } from './settings';
 
@@ -19,11 +20,16 @@ function afterResponse(c: Context, work: Promise<unknown>) {
  * use, so requests that never touch Redis pay nothing; without UPSTASH_REDIS_REST_URL every call is a
  * bypass and callers fall back to the database.
  */
-export function redis(): MiddlewareHandler<{ Variables: SettingsVariables & LoggerVariables & RedisVariables }> {
+export function redis(): MiddlewareHandler<{
+  Variables: SettingsVariables & LoggerVariables & Partial<MetricsVariables> & RedisVariables;
+}> {
   return async function redis(c, next) {
     c.set(
       'redis',
-      createRedisAccess(c.var.settings.redis, c.var.logger, (work) => afterResponse(c, work)),
+      createRedisAccess(c.var.settings.redis, c.var.logger, {
+        metrics: c.var.metrics,
+        defer: (work) => afterResponse(c, work),
+      }),
     );
     await next();
   };

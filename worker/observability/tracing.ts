@@ -2,8 +2,10 @@ import { instrument, OTLPExporter, type TraceConfig } from '@microlabs/otel-cf-w
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Settings } from '../config';
 import { ConsoleTraceExporter } from './console-exporter';
-import { createLogger, type Logger } from './logger';
+import { createLogger } from './logger';
+import { signalUrl } from './otlp-url';
 import { TraceSpanProcessor } from './span-processor';
+import { throttledWarning } from './throttled-warning';
 
 /**
  * The Worker's handler with OpenTelemetry tracing around it, or unchanged when tracing is off or the
@@ -33,7 +35,7 @@ export function traceConfig(settings: Settings): TraceConfig | null {
         'deployment.environment.name': environment,
         'deployment.environment': environment,
       }),
-      onExportError: throttledWarning(logger),
+      onExportError: throttledWarning(logger, 'span export failed', 'dropped_spans'),
     }),
     // The caller's trace id is always continued, but its sampled flag is only a wish: an outside client
     // could otherwise have every request traced and exported. Trusted callers (by config) decide.
@@ -44,22 +46,4 @@ export function traceConfig(settings: Settings): TraceConfig | null {
 }
 
 /** OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL; traces go to `/v1/traces` under it. */
-export function tracesUrl(endpoint: string): string {
-  const url = new URL(endpoint);
-  if (!url.pathname.endsWith('/v1/traces')) url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/traces`;
-  return url.toString();
-}
-
-/** A collector outage would otherwise add a warning to every request: one line a minute, with a count. */
-function throttledWarning(logger: Logger, intervalMs = 60_000) {
-  let lastAt = Number.NEGATIVE_INFINITY;
-  let dropped = 0;
-  return (error: unknown, spanCount: number) => {
-    dropped += spanCount;
-    const now = Date.now();
-    if (now - lastAt < intervalMs) return;
-    logger.warn('span export failed', { error, dropped_spans: dropped });
-    lastAt = now;
-    dropped = 0;
-  };
-}
+export const tracesUrl = (endpoint: string): string => signalUrl(endpoint, 'traces');

@@ -47,8 +47,12 @@ export async function cached<T>(
   const hit = await redis.get('cache.get', key);
   if (!hit.bypassed && hit.value !== null) {
     const entry = z.object({ v: schema }).safeParse(hit.value);
-    if (entry.success && accept(entry.data.v as T)) return entry.data.v as T;
+    if (entry.success && accept(entry.data.v as T)) {
+      redis.metrics.cacheLookup(cacheName(key), 'hit');
+      return entry.data.v as T;
+    }
   }
+  if (redis.enabled) redis.metrics.cacheLookup(cacheName(key), hit.bypassed ? 'bypassed' : 'miss');
   const value = await load();
   if (hit.bypassed || isTombstone(hit.value)) return value;
   // An entry that was there but outdated (an older shape, a role the token contradicts) is replaced.
@@ -58,6 +62,9 @@ export async function cached<T>(
   );
   return value;
 }
+
+/** The first part after the tenant (`membership`, `prefs`): which cache a hit or miss belongs to. */
+const cacheName = (key: CacheKey) => key.split(':')[3] ?? 'unknown';
 
 /**
  * Invalidates entries after a write: each becomes a short-lived tombstone. False when Redis could not

@@ -2,6 +2,7 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Redis } from '@upstash/redis/cloudflare';
 import type { Settings } from '../config';
 import type { Logger } from '../observability/logger';
+import { type Metrics, NO_METRICS } from '../observability/metrics/recorder';
 import { inSpan } from '../observability/spans';
 import { withTimeout } from '../timeout';
 
@@ -20,6 +21,8 @@ export type RunOptions = {
 /** What request code gets: Redis calls that cannot fail the request or outlast the time budget. */
 export interface RedisAccess {
   readonly enabled: boolean;
+  /** The request's metrics, for what is built on this accessor (the read-through cache). */
+  readonly metrics: Metrics;
   /**
    * The name Redis stores for `name`: under REDIS_KEY_PREFIX, so environments and previews sharing a
    * Redis never see each other's entries or counters. Every key the API writes goes through here.
@@ -46,13 +49,17 @@ export interface RedisAccess {
 
 const DISABLED: Bypassed = { bypassed: true, reason: 'disabled' };
 
-/** Keeps work alive after the response: the request's `waitUntil` in the Worker. */
-export type Defer = (work: Promise<unknown>) => void;
+export type RedisAccessOptions = {
+  /** The request's metrics (calls, bypasses, cache lookups). */
+  metrics?: Metrics;
+  /** Keeps work alive after the response: the request's `waitUntil` in the Worker. */
+  defer?: (work: Promise<unknown>) => void;
+};
 
 export function createRedisAccess(
   settings: RedisSettings | null,
   logger: Logger,
-  defer: Defer = (work) => void work,
+  { metrics = NO_METRICS, defer = (work) => void work }: RedisAccessOptions = {},
 ): RedisAccess {
   let client: Redis | undefined;
   let failure: Bypassed | undefined;
@@ -76,6 +83,7 @@ export function createRedisAccess(
 
   return {
     enabled: settings !== null,
+    metrics,
 
     key: (name) => prefix + name,
 
@@ -85,14 +93,22 @@ export function createRedisAccess(
       options: RunOptions = {},
     ): Promise<RedisResult<T>> {
       if (!settings) return DISABLED;
-      if (failure && !options.evenAfterFailure) return failure;
+      if (failure && !options.evenAfterFailure) {
+        metrics.bypass('redis', failure.reason);
+        return failure;
+      }
       const request = trace.getActiveSpan();
       return inSpan<RedisResult<T>>(
         `redis ${operation}`,
         { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'redis', 'db.operation.name': operation } },
         async (span) => {
           try {
-            const value = await withTimeout(fn(connect(settings)), settings.timeoutMs);
+            const value = await metrics.timed(
+              'redis',
+              operation,
+              () => withTimeout(fn(connect(settings)), settings.timeoutMs),
+              (error) => (isTimeout(error) ? 'timeout' : 'unavailable'),
+            );
             return { bypassed: false as const, value };
           } catch (error) {
             const reason = isTimeout(error) ? 'timeout' : 'unavailable';
@@ -101,6 +117,7 @@ export function createRedisAccess(
             // them. A call made despite an earlier failure (an invalidation) is worth its own.
             const first = !failure || options.evenAfterFailure === true;
             failure = { bypassed: true, reason };
+            metrics.bypass('redis', reason);
             span.setAttribute('redis.bypassed', true);
             span.setStatus({ code: SpanStatusCode.ERROR, message: `redis ${reason}: ${message}` });
             request?.setAttribute('redis.degraded', true);
