@@ -18,8 +18,12 @@ beforeAll(async () => {
 });
 afterAll(() => receiver?.close());
 
+// Development's defaults: these tests are about metrics, not about what a deployed Worker must have.
+const DEV = { ENVIRONMENT: 'development' };
+
 function app(vars: Record<string, string> = {}) {
   const settings = parseSettings({
+    ENVIRONMENT: 'development',
     HYPERDRIVE: { connectionString: 'postgres://x@127.0.0.1:1/x' },
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     OTEL_METRIC_EXPORT_INTERVAL: '0',
@@ -105,9 +109,10 @@ describe('the metrics middleware', () => {
   });
 
   it('without an endpoint there are no metrics, whatever the flag', () => {
-    const settings = parseSettings({ HYPERDRIVE: { connectionString: 'postgres://x@h/x' } });
+    const settings = parseSettings({ ...DEV, HYPERDRIVE: { connectionString: 'postgres://x@h/x' } });
     expect(settings.obs.metrics).toBeNull();
     const own = parseSettings({
+      ...DEV,
       HYPERDRIVE: { connectionString: 'postgres://x@h/x' },
       OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'https://metrics.example/otlp/v1/metrics',
       OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Basic%20abc',
@@ -118,12 +123,13 @@ describe('the metrics middleware', () => {
       exportDelayMs: 1_000,
     });
     const base = parseSettings({
+      ...DEV,
       HYPERDRIVE: { connectionString: 'postgres://x@h/x' },
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
     });
     expect(base.obs.metrics?.url).toBe('http://collector:4318/v1/metrics');
     expect(() =>
-      parseSettings({ HYPERDRIVE: { connectionString: 'x' }, OTEL_METRIC_EXPORT_INTERVAL: '60000' }),
+      parseSettings({ ...DEV, HYPERDRIVE: { connectionString: 'x' }, OTEL_METRIC_EXPORT_INTERVAL: '60000' }),
     ).toThrow(/OTEL_METRIC_EXPORT_INTERVAL/);
   });
 });

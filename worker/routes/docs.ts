@@ -7,7 +7,7 @@ import type { AppEnv } from '../types';
  * The API reference: Swagger UI from the installed `swagger-ui-dist` (versioned by the lockfile, bundled
  * into the Worker as text), configured by a script of ours. Everything the page loads comes from this
  * origin: no CDN, no inline script or style, so its CSP names no other origin and no `unsafe-inline`
- * (docs/decisions/008).
+ * (docs/decisions/008-api-reference-from-own-origin.md).
  */
 const DOCS_CSP = [
   "default-src 'none'",
