@@ -26,12 +26,13 @@ const { Miniflare, convertV4MiniflareOptions } = (await import(
   fromWrangler.resolve('miniflare')
 )) as typeof import('miniflare');
 
-const modules = readdirSync(options.bundleDir)
-  .filter((name) => /\.(js|css)$/.test(name))
-  .map((name) => ({
-    type: name === 'index.js' ? ('ESModule' as const) : ('Text' as const),
-    path: join(options.bundleDir, name),
-  }));
+// The entry module first (workerd's main module), then the text modules it imports by name.
+const modules = [
+  { type: 'ESModule' as const, path: join(options.bundleDir, 'index.js') },
+  ...readdirSync(options.bundleDir)
+    .filter((name) => name !== 'index.js' && /\.(js|css)$/.test(name))
+    .map((name) => ({ type: 'Text' as const, path: join(options.bundleDir, name) })),
+];
 
 const database = new URL(options.databaseUrl);
 database.searchParams.set('sslmode', 'disable');

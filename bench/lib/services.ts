@@ -146,7 +146,7 @@ export function createServices(supervisor: Supervisor, logDir: string) {
         bindings: { ...workerConfig().bindings, ...bindings },
       };
       const proc = await tsScript(
-        'workerd-' + name,
+        `workerd-${name}`,
         'bench/serve-bundle.ts',
         [],
         { BENCH_WORKERD: JSON.stringify(settings) },
