@@ -10,8 +10,8 @@ export type TripProxyOptions = {
   delayMs: number;
   /**
    * `postgres`: the startup handshake (SSL request, startup, authentication, up to the first
-   * ReadyForQuery) is not a trip, since Hyperdrive answers it where the Worker runs. `plain`: every
-   * exchange is (an HTTP/1.1 request on a kept-alive connection is one).
+   * ReadyForQuery) is neither delayed nor a trip, since Hyperdrive answers it where the Worker runs.
+   * `plain`: every exchange is (an HTTP/1.1 request on a kept-alive connection is one).
    */
   protocol: 'postgres' | 'plain';
 };
@@ -35,12 +35,15 @@ export type TripProxy = {
 export async function startTripProxy({ target, delayMs, protocol }: TripProxyOptions): Promise<TripProxy> {
   let done: Trip[] = [];
   const live = new Set<Socket>();
-  const later = (run: () => void) => (delayMs > 0 ? setTimeout(run, delayMs) : run());
+  const after = (delay: number, run: () => void) => (delay > 0 ? setTimeout(run, delay) : run());
 
   const server = createServer((client) => {
     const upstream = connect(target.port, target.host);
     const handshake = protocol === 'postgres' ? postgresHandshake() : null;
     let flight: number | null = null;
+    // Decided per chunk before the handshake state moves on: the chunk ending it still goes at once.
+    const delay = () => (handshake && !handshake.done ? 0 : delayMs);
+    const later = (run: () => void) => after(delay(), run);
     for (const s of [client, upstream]) {
       live.add(s);
       s.on('close', () => live.delete(s));
@@ -51,13 +54,15 @@ export async function startTripProxy({ target, delayMs, protocol }: TripProxyOpt
     }
     client.on('data', (chunk: Buffer) => {
       const now = performance.now();
+      const wait = delay();
       if (handshake && !handshake.done) handshake.up(chunk);
       else flight ??= now;
-      later(() => upstream.write(chunk));
+      after(wait, () => upstream.write(chunk));
     });
     upstream.on('data', (chunk: Buffer) => {
+      const wait = delay();
       if (handshake && !handshake.done) handshake.down(chunk);
-      later(() => {
+      after(wait, () => {
         if (flight !== null) done.push({ start: flight, end: performance.now() });
         flight = null;
         client.write(chunk);
