@@ -7,6 +7,7 @@ import type { Breakdown } from './breakdown';
 import type { BundleSize, StartupResult } from './bundle';
 import { round } from './lib/stats';
 import type { Cost } from './per-request';
+import type { CpuProfile } from './profile';
 import type { RoundTrips } from './round-trips';
 import type { LighthouseResult, PageScripts } from './site';
 
@@ -53,6 +54,9 @@ export type BenchReport = {
   facts: ReturnType<typeof environmentFacts>;
   settings: Record<string, unknown>;
   costs: EndpointCost[];
+  /** A trivial Worker served the same way: workerd's (and Miniflare's entry Worker's) own share. */
+  workerdFloor: Cost;
+  profiles: { name: string; profile: CpuProfile }[];
   /** From the API's spans, traced cached read (1 connection). */
   breakdown: Breakdown | null;
   roundTrips: RoundTrips;
@@ -190,7 +194,11 @@ and exported to a local OTLP receiver. The peer (bench/peer/) does the same requ
 Node process: key imported once, postgres.js pool, node-redis, no tracing; its CPU is its process's.
 
 ${costTable(r.costs)}
-${r.breakdown ? breakdownSection(r.breakdown) : ''}
+
+workerd's own floor, a trivial Worker (\`Response.json\`) served the same way: ${r.workerdFloor.cpuMsPerRequest} ms CPU per request,
+p50 ${r.workerdFloor.p50Ms} ms. Miniflare puts an entry Worker in front of the user Worker (routing, \`cf\` object), so
+part of every row here is that, not the API.
+${r.profiles.map((p) => profileSection(p.name, p.profile)).join('')}${r.breakdown ? breakdownSection(r.breakdown) : ''}
 ## Database round trips per tenant-scoped operation
 
 Client-to-server flights through a trip-counting proxy (bench/round-trips.ts), each on a new connection
@@ -304,6 +312,22 @@ ${table(
     Object.values(l.failing).flat().join(', ') || '-',
   ]),
 )}
+`;
+}
+
+function profileSection(name: string, p: CpuProfile) {
+  const rows = (list: CpuProfile['modules']) => list.map((x) => [x.name, x.selfMs, `${Math.round(x.share * 100)}%`]);
+  return `
+### Where the CPU goes: ${name}
+
+V8's sampling profiler over the DevTools protocol, an unminified build, ${p.requests} requests: ${p.sampledMsPerRequest} ms
+sampled per request (profiling itself slows the isolate; shares are what matter). Self time, by package or folder:
+
+${table(['package / folder', 'self ms per request', 'share'], rows(p.modules))}
+
+By function:
+
+${table(['function [package]', 'self ms per request', 'share'], rows(p.functions))}
 `;
 }
 

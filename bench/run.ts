@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { recreateDatabase } from '../tests/setup/global';
@@ -10,6 +11,7 @@ import { createIdentity, provisionCaller } from './lib/identity';
 import { createServices, type Served, WORK_DIR } from './lib/services';
 import { createSupervisor } from './lib/supervisor';
 import { type Cost, costPerRequest } from './per-request';
+import { type CpuProfile, profileRequests } from './profile';
 import { type EndpointCost, environmentFacts, writeReport } from './report';
 import { measureRoundTrips } from './round-trips';
 import { buildSite, pageScripts, runLighthouse } from './site';
@@ -25,12 +27,16 @@ const settings = z
     BENCH_REQUESTS: z.coerce.number().int().min(50).max(100_000).default(2_000),
     BENCH_WARMUP_REQUESTS: z.coerce.number().int().min(1).max(10_000).default(200),
     BENCH_STARTUP_RUNS: z.coerce.number().int().min(1).max(25).default(7),
+    /** Requests sampled by V8's profiler per profiled read (an unminified build; 0 skips profiling). */
+    BENCH_PROFILE_REQUESTS: z.coerce.number().int().min(0).max(20_000).default(500),
     /** `off` skips the site build and Lighthouse (a quicker run of the API figures only). */
     BENCH_SITE: z.enum(['on', 'off']).default('on'),
   })
   .parse(process.env);
 
-const PORTS = { workerd: 18540, upstash: 18541, otlp: 18542, site: 18543, peer: 18544 } as const;
+const PORTS = { workerd: 18540, upstash: 18541, otlp: 18542, site: 18543, peer: 18544, inspector: 18545 } as const;
+/** What workerd (and Miniflare's entry Worker in front of it) costs for a request that does nothing. */
+const TRIVIAL_WORKER = 'export default { fetch() { return Response.json({ status: "ok" }); } };';
 const DATABASE = 'meatymusic_bench';
 const SITE_URL = `http://127.0.0.1:${PORTS.site}`;
 const DASHBOARD_USER = 'user_bench_dashboard';
@@ -164,6 +170,61 @@ await supervisor.run(async () => {
   }
   await peer.stop();
 
+  step('workerd floor: a trivial Worker served the same way');
+  const trivialDir = join(WORK_DIR, 'bundle-trivial');
+  rmSync(trivialDir, { recursive: true, force: true });
+  mkdirSync(trivialDir, { recursive: true });
+  writeFileSync(join(trivialDir, 'index.js'), TRIVIAL_WORKER);
+  const trivial = await services.workerd({
+    name: 'trivial',
+    port: PORTS.workerd,
+    bundleDir: trivialDir,
+    databaseUrl: db.appUrl,
+    bindings: {},
+  });
+  const workerdFloor = await measure(
+    trivial,
+    { name: 'trivial Worker', instance: 'cached', target: () => ({ url: '' }) },
+    { url: `${trivial.url}/healthz` },
+  );
+  await trivial.stop();
+
+  const profiles: { name: string; profile: CpuProfile }[] = [];
+  if (settings.BENCH_PROFILE_REQUESTS > 0) {
+    step("where the Worker's CPU goes: V8 sampling profiles over the inspector (unminified build)");
+    const profileDir = join(WORK_DIR, 'bundle-profile');
+    await measureBundle(profileDir, { minify: false });
+    const cases: { name: string; config: (typeof configs)[keyof typeof configs]; extra: Record<string, string> }[] = [
+      { name: 'GET /v1/preferences (cached), untraced', config: configs.untraced, extra: {} },
+      { name: 'GET /v1/preferences (cached), traced', config: configs.traced, extra: configs.traced.extra },
+      {
+        name: 'GET /v1/preferences (uncached), untraced',
+        config: configs.untraced,
+        extra: { CACHE_PREFERENCES_TTL_SECONDS: '0' },
+      },
+    ];
+    for (const c of cases) {
+      const server = await services.workerd({
+        name: 'profile',
+        port: PORTS.workerd,
+        bundleDir: profileDir,
+        databaseUrl: db.appUrl,
+        bindings: apiVars({ ...common, otlpEndpoint: c.config.otlpEndpoint, extra: c.extra }),
+        inspectorPort: PORTS.inspector,
+      });
+      try {
+        const target = { url: `${server.url}/v1/preferences`, headers: auth };
+        await costPerRequest(server, target, { requests: 50, warmup: settings.BENCH_WARMUP_REQUESTS });
+        profiles.push({
+          name: c.name,
+          profile: await profileRequests(PORTS.inspector, profileDir, target, settings.BENCH_PROFILE_REQUESTS),
+        });
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+
   const costs: EndpointCost[] = endpoints.map(({ name }) => {
     const w = worker[name];
     const p = peerCosts[name];
@@ -198,6 +259,8 @@ await supervisor.run(async () => {
     facts,
     settings,
     costs,
+    workerdFloor,
+    profiles,
     breakdown,
     roundTrips,
     bundle,

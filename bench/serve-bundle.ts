@@ -17,6 +17,8 @@ const Options = z.object({
   bindings: z.record(z.string(), z.string()),
   /** The Hyperdrive binding's local connection string (sslmode=disable: workerd connects directly). */
   databaseUrl: z.string().url(),
+  /** Opens the DevTools protocol (V8's sampling profiler) on this port: bench/profile.ts. */
+  inspectorPort: z.number().int().min(1).max(65_535).optional(),
 });
 const options = Options.parse(JSON.parse(process.env.BENCH_WORKERD ?? '{}'));
 
@@ -40,6 +42,7 @@ const mf = new Miniflare(
   convertV4MiniflareOptions({
     host: '127.0.0.1',
     port: options.port,
+    ...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
     modulesRoot: options.bundleDir,
     modules,
     compatibilityDate: options.compatibilityDate,

@@ -136,11 +136,12 @@ export function createServices(supervisor: Supervisor, logDir: string) {
      * The built bundle served by workerd through Miniflare (bench/serve-bundle.ts), as production runs
      * it. `cpuMs()` reads the workerd process's CPU time: the Worker's own cost, not the load generator's.
      */
-    async workerd({ name, port, bundleDir, databaseUrl, bindings }: WorkerdOptions) {
+    async workerd({ name, port, bundleDir, databaseUrl, bindings, inspectorPort }: WorkerdOptions) {
       const url = `http://${HOST}:${port}`;
       const settings = {
         bundleDir,
         port,
+        inspectorPort,
         databaseUrl,
         ...workerConfig(),
         bindings: { ...workerConfig().bindings, ...bindings },
@@ -198,6 +199,8 @@ export type WorkerdOptions = {
   databaseUrl: string;
   /** Vars over wrangler.toml's own. */
   bindings: Record<string, string>;
+  /** DevTools protocol port (V8 profiler); none by default. */
+  inspectorPort?: number;
 };
 
 export type PeerServiceOptions = {
