@@ -32,6 +32,8 @@ const settings = z
     BENCH_WAN_NEAR_DELAY_MS: z.coerce.number().min(0).max(50).default(1),
     /** Timed requests per endpoint (one at a time), after two untimed ones. */
     BENCH_WAN_REQUESTS: z.coerce.number().int().min(3).max(200).default(10),
+    /** `1` prints each row's last request as a timeline of its trips (where the time between them goes). */
+    BENCH_WAN_TIMELINE: z.enum(['0', '1']).default('0'),
   })
   .parse(process.env);
 
@@ -251,6 +253,15 @@ async function measureProfile(
       await response.arrayBuffer();
       const to = performance.now();
       if (i < 2) continue;
+      if (settings.BENCH_WAN_TIMELINE === '1' && i === settings.BENCH_WAN_REQUESTS + 1) {
+        const at = (t: number) => (t - from).toFixed(1);
+        const trips = [
+          ...proxies.rest.trips().map((t) => ({ ...t, kind: 'redis' })),
+          ...proxies.pg.trips().map((t) => ({ ...t, kind: 'pg' })),
+        ].sort((a, b) => a.start - b.start);
+        say(`  timeline ${probe.method} ${probe.path} ${probe.variant}: response at ${at(to)} ms`);
+        for (const t of trips) say(`    ${t.kind.padEnd(5)} ${at(t.start)} -> ${at(t.end)}`);
+      }
       samples.push({
         ms: to - from,
         redis: sequentialTrips(proxies.rest.trips(), from, to),
