@@ -73,20 +73,25 @@ export async function createPeerApp({
     return Number(left) < 0;
   }
 
-  async function membershipOf(tenantId: string, clerkUserId: string): Promise<Membership> {
-    const cacheKey = `peer:membership:${tenantId}:${clerkUserId}`;
-    const hit = await redis.get(cacheKey);
-    if (hit) return Membership.parse(JSON.parse(hit));
+  /** The caller's user and tenant rows, read fresh (GET /v1/me) or on a membership cache miss. */
+  async function readMembership(tenantId: string, clerkUserId: string): Promise<Membership> {
     const [row] = await scoped(
       tenantId,
       (tx) => tx`select u.id as user_id, u.clerk_user_id, u.role, t.id as tenant_id, t.name, t.slug, t.plan, t.status
         from users u join tenants t on t.id = u.tenant_id where u.clerk_user_id = ${clerkUserId}`,
     );
     if (!row) throw new HttpError(404, 'not provisioned');
-    const membership = Membership.parse({
+    return Membership.parse({
       tenant: { id: row.tenant_id, name: row.name, slug: row.slug, plan: row.plan, status: row.status },
       user: { id: row.user_id, clerk_user_id: row.clerk_user_id, role: row.role },
     });
+  }
+
+  async function membershipOf(tenantId: string, clerkUserId: string): Promise<Membership> {
+    const cacheKey = `peer:membership:${tenantId}:${clerkUserId}`;
+    const hit = await redis.get(cacheKey);
+    if (hit) return Membership.parse(JSON.parse(hit));
+    const membership = await readMembership(tenantId, clerkUserId);
     await redis.set(cacheKey, JSON.stringify(membership), { EX: CACHE_TTL_SECONDS });
     return membership;
   }
@@ -118,7 +123,10 @@ export async function createPeerApp({
     })
     .get('/healthz', (c) => c.json({ status: 'ok' }))
     .use('/v1/*', authenticated)
-    .get('/v1/me', (c) => c.json(c.var.membership))
+    // As the API does: the cached membership resolves the caller, the answer is read fresh.
+    .get('/v1/me', async (c) =>
+      c.json(await readMembership(c.var.membership.tenant.id, c.var.membership.user.clerk_user_id)),
+    )
     // `?cache=off` reads Postgres every time: the uncached read, from the same server.
     .get('/v1/preferences', async (c) => {
       const m = c.var.membership;
