@@ -159,6 +159,15 @@ await supervisor.run(async () => {
     jwtPublicPem: identity.workerVars.CLERK_JWT_KEY,
     authorizedParties: identity.workerVars.CLERK_AUTHORIZED_PARTIES,
   });
+  // The peer must really do the scoped work: under RLS a wrongly scoped read returns no row, cheaply.
+  const peerRead = (await (await fetch(`${peer.url}/v1/preferences?cache=off`, { headers: auth })).json()) as {
+    preferences?: { default_genre?: string };
+    version?: number;
+  };
+  const peerMe = (await (await fetch(`${peer.url}/v1/me`, { headers: auth })).json()) as { user?: { id?: string } };
+  if (peerRead.preferences?.default_genre !== 'bench' || peerMe.user?.id !== caller.userId) {
+    throw new Error(`the peer does not read the caller's rows: ${JSON.stringify({ peerRead, peerMe })}`);
+  }
   const peerCosts: Record<string, Cost> = {};
   for (const endpoint of endpoints) {
     const target = endpoint.target(peer.url);
