@@ -17,12 +17,15 @@ const { Miniflare, convertV4MiniflareOptions } = (await import(
 
 export type BundleSize = { files: { name: string; raw: number; gzip: number }[]; raw: number; gzip: number };
 
-/** What `wrangler deploy` would upload (minified), and its size gzipped at level 9. Source maps are not uploaded code. */
-export async function measureBundle(outDir: string): Promise<BundleSize> {
+/**
+ * What `wrangler deploy` would upload (minified), and its size gzipped at level 9. Source maps are not
+ * uploaded code. `minify: false` keeps names and esbuild's module comments, for the profiler.
+ */
+export async function measureBundle(outDir: string, { minify = true } = {}): Promise<BundleSize> {
   rmSync(outDir, { recursive: true, force: true });
   await promisify(execFile)(
     process.execPath,
-    [packageBin('wrangler'), 'deploy', '--dry-run', '--outdir', outDir, '--minify', '--env='],
+    [packageBin('wrangler'), 'deploy', '--dry-run', '--outdir', outDir, minify ? '--minify' : '--no-minify', '--env='],
     { cwd: REPO_ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
   );
   const files = readdirSync(outDir)

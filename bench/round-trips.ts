@@ -3,20 +3,19 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { createDatabase } from '../db/client';
 import { userPreferences } from '../db/schema';
-import { startTcpProxy } from '../scripts/tcp-proxy';
 import { readPreferences, writePreferences } from '../worker/preferences/store';
+import { sequentialTrips, startTripProxy } from './lib/trip-proxy';
 
 type Pair = { naive: number; ours: number };
 export interface RoundTrips {
-  /** First use of each statement on a connection: every Worker request, whose connection is new. */
+  /** On a new connection, as every Worker request has one: its first statements, nothing before them. */
   fresh: { read: Pair; write: Pair };
-  /** The same statements again on that connection (already described, so fully pipelined). */
+  /** The same operation again on that connection (statements already described, so fully pipelined). */
   reused: { read: Pair; write: Pair };
 }
 
 type Target = { tenantId: string; userId: string };
 type Session = {
-  warm(): Promise<unknown>;
   read(): Promise<unknown>;
   write(): Promise<unknown>;
   close(): Promise<void>;
@@ -35,7 +34,6 @@ function naiveSession(url: string, target: Target): Session {
     });
   const byUser = eq(userPreferences.userId, target.userId);
   return {
-    warm: () => raw`select 1`,
     read: () => scoped((tx) => tx.select().from(userPreferences).where(byUser)),
     write: () =>
       scoped(async (tx) => {
@@ -52,7 +50,6 @@ function naiveSession(url: string, target: Target): Session {
 function ourSession(url: string, target: Target): Session {
   const db = createDatabase(url);
   return {
-    warm: () => db.health(),
     read: () => db.readTenant(target.tenantId, (tx) => readPreferences(tx, target.userId)),
     write: () => db.withTenant(target.tenantId, (tx) => writePreferences(tx, target, { kind: 'none' }, bump)),
     close: () => db.close(),
@@ -60,27 +57,29 @@ function ourSession(url: string, target: Target): Session {
 }
 
 /**
- * Counts client→server flights (bytes sent before any answer arrives) through a TCP proxy: each
- * flight is one network round trip on the request's critical path. Connection setup is excluded.
+ * Counts sequential client-to-server flights (bytes sent before any answer arrives) through a
+ * trip-counting proxy: each is one network round trip on the operation's critical path. The
+ * connection is new and nothing runs on it first, so the count includes whatever postgres.js holds
+ * back until the startup handshake is done; the handshake itself (which Hyperdrive answers next to
+ * the Worker) is not counted.
  */
 export async function measureRoundTrips(appUrl: string, target: Target): Promise<RoundTrips> {
-  let flights = 0;
-  let last: 'up' | 'down' = 'down';
   const url = new URL(appUrl);
-  const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) }, (direction) => {
-    if (direction === 'up' && last === 'down') flights++;
-    last = direction;
+  const proxy = await startTripProxy({
+    target: { host: url.hostname, port: Number(url.port || 5432) },
+    delayMs: 0,
+    protocol: 'postgres',
   });
   url.host = `127.0.0.1:${proxy.port}`;
   const counted = async (run: () => Promise<unknown>) => {
-    flights = 0;
+    proxy.clear();
+    const from = performance.now();
     await run();
-    return flights;
+    return sequentialTrips(proxy.trips(), from, performance.now());
   };
   const measure = async (open: (url: string, target: Target) => Session, op: 'read' | 'write') => {
     const session = open(url.toString(), target);
     try {
-      await session.warm();
       return { fresh: await counted(session[op]), reused: await counted(session[op]) };
     } finally {
       await session.close();

@@ -29,13 +29,19 @@ export type Summary = {
   statuses: Record<string, number>;
 };
 
-/** Runs autocannon against one target for `seconds` with `connections` kept-alive connections. */
-export async function fire(target: Target, { connections, seconds }: { connections: number; seconds: number }) {
+/**
+ * Runs autocannon against one target with `connections` kept-alive connections, for `seconds` or,
+ * when `amount` is given, for exactly that many requests.
+ */
+export async function fire(
+  target: Target,
+  { connections, seconds = 10, amount }: { connections: number; seconds?: number; amount?: number },
+) {
   const latencies: number[] = [];
   const options: autocannon.Options = {
     url: target.url,
     connections,
-    duration: seconds,
+    ...(amount ? { amount } : { duration: seconds }),
     // Never let one stuck request stall a round: counted as an error instead.
     timeout: 5,
     requests: [

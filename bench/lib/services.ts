@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { astroPreview, wranglerDev } from '../../scripts/dev/commands';
 import { logFiles } from '../../scripts/dev/log-files';
 import { REPO_ROOT } from '../../scripts/dev/paths';
 import { type SpawnServiceOptions, spawnService, untilReady } from '../../scripts/dev/process';
 import { httpGet, portOpen, retry } from '../../scripts/dev/wait';
 import { startThrowawayRedis } from '../../tests/support/redis-server';
+import { findDescendant, processCpuMs } from './cpu';
 import type { Supervisor } from './supervisor';
 
 export const HOST = '127.0.0.1';
@@ -52,14 +54,21 @@ export function createServices(supervisor: Supervisor, logDir: string) {
     return proc;
   }
 
-  /** A TypeScript entry point of this repository, run with this Node through tsx. */
-  const tsScript = (name: string, script: string, args: string[], env: Record<string, string>, port: number) =>
+  /** A TypeScript entry point of this repository, run with this Node through tsx; ready when `ready` resolves. */
+  const tsScript = (
+    name: string,
+    script: string,
+    args: string[],
+    env: Record<string, string>,
+    port: number,
+    ready: () => Promise<unknown> = async () => {
+      if (!(await portOpen(HOST, port))) throw new Error(`nothing listens on ${port} yet`);
+    },
+  ) =>
     start(
       { name, command: process.execPath, args: ['--import', 'tsx', script, ...args], env: { ...process.env, ...env } },
-      async () => {
-        if (!(await portOpen(HOST, port))) throw new Error(`nothing listens on ${port} yet`);
-      },
-      30_000,
+      ready,
+      60_000,
     );
 
   return {
@@ -76,7 +85,7 @@ export function createServices(supervisor: Supervisor, logDir: string) {
         { UPSTASH_ENDPOINT_PORT: String(port), REDIS_URL: redis.url, UPSTASH_TOKEN: token },
         port,
       );
-      return { url: `http://${HOST}:${port}`, token };
+      return { url: `http://${HOST}:${port}`, token, redisUrl: redis.url };
     },
 
     /** The local OTLP/HTTP receiver the API exports its spans to, as a collector would receive them. */
@@ -123,6 +132,53 @@ export function createServices(supervisor: Supervisor, logDir: string) {
       return url;
     },
 
+    /**
+     * The built bundle served by workerd through Miniflare (bench/serve-bundle.ts), as production runs
+     * it. `cpuMs()` reads the workerd process's CPU time: the Worker's own cost, not the load generator's.
+     */
+    async workerd({ name, port, bundleDir, databaseUrl, bindings, inspectorPort }: WorkerdOptions) {
+      const url = `http://${HOST}:${port}`;
+      const settings = {
+        bundleDir,
+        port,
+        inspectorPort,
+        databaseUrl,
+        ...workerConfig(),
+        bindings: { ...workerConfig().bindings, ...bindings },
+      };
+      const proc = await tsScript(
+        `workerd-${name}`,
+        'bench/serve-bundle.ts',
+        [],
+        { BENCH_WORKERD: JSON.stringify(settings) },
+        port,
+        () => httpGet(`${url}/healthz`),
+      );
+      const workerd = findDescendant(proc.pid, 'workerd');
+      if (workerd === null) throw new Error(`${name}: no workerd process under ${proc.pid}`);
+      return { url, cpuMs: () => processCpuMs(workerd), stop: () => proc.stop() };
+    },
+
+    /** The pooled Node peer (bench/peer/): Hono on node:http, postgres.js pool, node-redis. */
+    async peer({ port, databaseUrl, redisUrl, jwtPublicPem, authorizedParties }: PeerServiceOptions) {
+      const url = `http://${HOST}:${port}`;
+      const proc = await tsScript(
+        'peer',
+        'bench/peer/server.ts',
+        [],
+        {
+          PEER_PORT: String(port),
+          PEER_DATABASE_URL: databaseUrl,
+          PEER_REDIS_URL: redisUrl,
+          PEER_JWT_KEY: jwtPublicPem,
+          PEER_AUTHORIZED_PARTIES: authorizedParties,
+        },
+        port,
+        () => httpGet(`${url}/healthz`),
+      );
+      return { url, cpuMs: () => processCpuMs(proc.pid), stop: () => proc.stop() };
+    },
+
     /** `astro preview` of a built site. */
     async astroPreview(port: number, outDir: string) {
       const url = `http://${HOST}:${port}`;
@@ -133,3 +189,34 @@ export function createServices(supervisor: Supervisor, logDir: string) {
 }
 
 export type Services = ReturnType<typeof createServices>;
+export type Served = { url: string; cpuMs(): number; stop(): Promise<void> };
+
+export type WorkerdOptions = {
+  name: string;
+  port: number;
+  /** `wrangler deploy --dry-run --outdir` output. */
+  bundleDir: string;
+  databaseUrl: string;
+  /** Vars over wrangler.toml's own. */
+  bindings: Record<string, string>;
+  /** DevTools protocol port (V8 profiler); none by default. */
+  inspectorPort?: number;
+};
+
+export type PeerServiceOptions = {
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  jwtPublicPem: string;
+  authorizedParties: string;
+};
+
+/** wrangler.toml's compatibility settings and vars, as wrangler would hand them to Miniflare. */
+function workerConfig() {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(REPO_ROOT, 'wrangler.toml'));
+  return {
+    compatibilityDate: workerOptions.compatibilityDate as string,
+    compatibilityFlags: workerOptions.compatibilityFlags as string[],
+    bindings: workerOptions.bindings as Record<string, string>,
+  };
+}
