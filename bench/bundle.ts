@@ -65,7 +65,9 @@ export async function measureStartup(bundleDir: string, runs: number): Promise<S
     compatibilityDate: workerOptions.compatibilityDate as string,
     compatibilityFlags: workerOptions.compatibilityFlags as string[],
   };
-  const bindings = workerOptions.bindings as Record<string, string>;
+  // The top level is production's, which refuses to start without its secrets: development's vars
+  // start the same code.
+  const bindings = { ...(workerOptions.bindings as Record<string, string>), ENVIRONMENT: 'development' };
   const hyperdrives = workerOptions.hyperdrives as Record<string, string>;
   const boot = (options: V4MiniflareOptions) =>
     new Miniflare({

@@ -244,8 +244,10 @@ async function measureProfile(
   for (const probe of probes) {
     const samples: { ms: number; redis: number; pg: number; both: number; status: number }[] = [];
     for (let i = 0; i < settings.BENCH_WAN_REQUESTS + 2; i++) {
-      const { url, init } = await probe.prepare();
+      // Quiet first: the previous request's work after the response (a cache fill) must not land
+      // after this one's preparation (which, for the uncached read, drops the cache entry).
       await quiet();
+      const { url, init } = await probe.prepare();
       proxies.pg.clear();
       proxies.rest.clear();
       const from = performance.now();
