@@ -3,9 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
-import { Webhook } from 'svix';
 import { z } from 'zod';
 import { REPO_ROOT } from '../scripts/dev/paths';
+import { svixHeaders } from '../scripts/webhooks/sign';
 import { recreateDatabase } from '../tests/setup/global';
 import { clerkId } from '../tests/support/tokens';
 import { measureBundle } from './bundle';
@@ -211,26 +211,15 @@ async function measureProfile(
       path: '/v1/webhooks/clerk',
       variant: '',
       prepare: async () => {
-        const id = `msg_${randomUUID()}`;
         const org = clerkId('org');
         const body = JSON.stringify({
           type: 'organization.created',
           timestamp: Date.now(),
           data: { id: org, name: 'Bench', slug: org.toLowerCase() },
         });
-        const at = new Date();
         return {
           url: `${base}/v1/webhooks/clerk`,
-          init: {
-            method: 'POST',
-            body,
-            headers: {
-              'Content-Type': 'application/json',
-              'svix-id': id,
-              'svix-timestamp': String(Math.floor(at.getTime() / 1000)),
-              'svix-signature': new Webhook(WEBHOOK_SECRET).sign(id, at, body),
-            },
-          },
+          init: { method: 'POST', body, headers: svixHeaders(WEBHOOK_SECRET, body) },
         };
       },
     },

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Webhook } from 'svix';
 import { REPO_ROOT } from './dev/paths';
 import { devEnv } from './local-env';
 import { SAMPLE_TYPES, type SampleType, sampleEvent } from './webhooks/samples';
+import { svixHeaders } from './webhooks/sign';
 
 const USAGE = `Usage: npm run webhook:send -- <event> [--api URL] [--user ID] [--org ID]
 
@@ -37,17 +36,10 @@ if (!type || !SAMPLE_TYPES.includes(type)) fail(type ? `unknown event "${type}"`
 
 const api = (values.api ?? `http://${env.DEV_HOST}:${env.DEV_API_PORT}`).replace(/\/+$/, '');
 const body = JSON.stringify(sampleEvent(type, { userId: values.user, orgId: values.org }));
-const id = `msg_${randomUUID()}`;
-const at = new Date();
 const response = await fetch(`${api}/v1/webhooks/clerk`, {
   method: 'POST',
   body,
-  headers: {
-    'Content-Type': 'application/json',
-    'svix-id': id,
-    'svix-timestamp': String(Math.floor(at.getTime() / 1000)),
-    'svix-signature': new Webhook(env.CLERK_WEBHOOK_SECRET).sign(id, at, body),
-  },
+  headers: svixHeaders(env.CLERK_WEBHOOK_SECRET, body),
   signal: AbortSignal.timeout(15_000),
 }).catch((error: Error) => fail(`${api} does not answer (${error.message}): is npm run dev running?`));
 console.log(`POST ${api}/v1/webhooks/clerk ${type} -> ${response.status} ${await response.text()}`);

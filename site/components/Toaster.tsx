@@ -47,9 +47,13 @@ function ToastItem({ toast, region }: { toast: Toast; region: RefObject<HTMLElem
   );
 }
 
+// What the server rendered: no toasts. Hydrating with the live list instead would mismatch (React #418)
+// whenever another island raised a toast before this one hydrated; React renders the live list right after.
+const NONE_YET: ReturnType<typeof toastStore.snapshot> = [];
+
 /** Announces what the islands report; errors carry the API's request id so a person can quote it. */
 export default function Toaster() {
-  const toasts = useSyncExternalStore(toastStore.subscribe, toastStore.snapshot, toastStore.snapshot);
+  const toasts = useSyncExternalStore(toastStore.subscribe, toastStore.snapshot, () => NONE_YET);
   const region = useRef<HTMLElement>(null);
   return (
     <section ref={region} className="toasts" aria-label="Notifications" aria-live="polite" tabIndex={-1}>

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Webhook } from 'svix';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type OtlpReceiver, type ReceivedMetricPoint, startOtlpReceiver } from '../../scripts/otlp-receiver';
+import { svixHeaders } from '../../scripts/webhooks/sign';
 import { freePort } from './support/ports';
 import { type RunningApi, startApi } from './support/wrangler-api';
 
@@ -112,11 +112,11 @@ describe('metrics exported from the Worker', () => {
     // Clerk webhooks: one forged, one signed (an event type we do not handle).
     await send(
       '/v1/webhooks/clerk',
-      { method: 'POST', headers: svixHeaders('forged', 'whsec_Zm9yZ2VkIHNlY3JldA=='), body: '{}' },
+      { method: 'POST', headers: svixHeaders('whsec_Zm9yZ2VkIHNlY3JldA==', '{}'), body: '{}' },
       401,
     );
     const event = JSON.stringify({ type: 'session.created', data: {} });
-    await send('/v1/webhooks/clerk', { method: 'POST', headers: svixHeaders(event, webhookSecret), body: event }, 200);
+    await send('/v1/webhooks/clerk', { method: 'POST', headers: svixHeaders(webhookSecret, event), body: event }, 200);
 
     const requests = sent.length;
     await receiver.waitForMetrics((points) => httpCount(points) >= requests, 15_000);
@@ -305,17 +305,6 @@ function sample(text: string, name: string, labels: Record<string, string>): num
     .filter((line) => Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)));
   expect(found, `${name} ${JSON.stringify(labels)}`).toHaveLength(1);
   return Number(found[0]?.split(' ').at(-1));
-}
-
-function svixHeaders(payload: string, secret: string) {
-  const id = `msg_${hex(8)}`;
-  const timestamp = new Date();
-  return {
-    'Content-Type': 'application/json',
-    'svix-id': id,
-    'svix-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-    'svix-signature': new Webhook(secret).sign(id, timestamp, payload),
-  };
 }
 
 const HOP_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding']);

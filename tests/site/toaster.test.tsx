@@ -1,9 +1,32 @@
 import { act, fireEvent, render, screen, within } from '@testing-library/react';
+import { hydrateRoot } from 'react-dom/client';
+import { renderToString } from 'react-dom/server';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import Toaster, { DISMISS_AFTER_MS } from '../../site/components/Toaster';
 import { toastStore } from '../../site/lib/toasts';
 
 describe('toasts', () => {
+  it('hydrates without a mismatch when another island raised a toast before this one hydrated', async () => {
+    toastStore.clear();
+    const container = document.createElement('div');
+    // What Astro served: the page's HTML, rendered with no toasts.
+    container.innerHTML = renderToString(<Toaster />);
+    document.body.appendChild(container);
+    toastStore.show({ kind: 'error', message: 'Cannot reach the API', requestId: null });
+    const mismatches: unknown[] = [];
+    let root: ReturnType<typeof hydrateRoot> | undefined;
+    await act(async () => {
+      root = hydrateRoot(container, <Toaster />, { onRecoverableError: (error) => mismatches.push(error) });
+    });
+    expect(mismatches).toEqual([]);
+    expect(container.textContent).toContain('Cannot reach the API');
+    act(() => {
+      root?.unmount();
+      toastStore.clear();
+    });
+    container.remove();
+  });
+
   it('lists what any island raises, with the request id, until dismissed', () => {
     render(<Toaster />);
     act(() => {

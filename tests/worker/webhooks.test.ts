@@ -1,5 +1,5 @@
-import { Webhook } from 'svix';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { svixHeaders } from '../../scripts/webhooks/sign';
 import { uuidV5 } from '../../worker/tenancy/tenant-id';
 import { api, type ErrorBody } from '../support/api';
 import { ownerSqlInWorker } from '../support/owner-sql';
@@ -20,21 +20,10 @@ type DeliverOptions = { at?: Date; secret?: string; id?: string };
  */
 async function deliver(
   event: object,
-  { at = new Date(), secret = inject('clerkWebhookSecret'), id }: DeliverOptions = {},
+  { at = new Date(), secret = inject('clerkWebhookSecret'), id = `msg_${Date.now()}_${++seq}` }: DeliverOptions = {},
 ) {
   const body = JSON.stringify({ timestamp: ++clock, ...event });
-  id ??= `msg_${Date.now()}_${++seq}`;
-  const signature = new Webhook(secret).sign(id, at, body);
-  return api('/v1/webhooks/clerk', {
-    method: 'POST',
-    body,
-    headers: {
-      'Content-Type': 'application/json',
-      'svix-id': id,
-      'svix-timestamp': String(Math.floor(at.getTime() / 1000)),
-      'svix-signature': signature,
-    },
-  });
+  return api('/v1/webhooks/clerk', { method: 'POST', body, headers: svixHeaders(secret, body, { id, at }) });
 }
 
 const membership = (type: string, orgId: string, userId: string, role = 'org:member') => ({
@@ -209,17 +198,10 @@ describe('Clerk webhooks', () => {
 
   it('a handled event without Clerk’s timestamp -> 422: its order could not be judged', async () => {
     const body = JSON.stringify({ type: 'organization.created', data: { id: clerkId('org'), name: 'No Time' } });
-    const id = `msg_untimed_${++seq}`;
-    const at = new Date();
     const res = await api('/v1/webhooks/clerk', {
       method: 'POST',
       body,
-      headers: {
-        'Content-Type': 'application/json',
-        'svix-id': id,
-        'svix-timestamp': String(Math.floor(at.getTime() / 1000)),
-        'svix-signature': new Webhook(inject('clerkWebhookSecret')).sign(id, at, body),
-      },
+      headers: svixHeaders(inject('clerkWebhookSecret'), body),
     });
     expect(res.status).toBe(422);
   });
