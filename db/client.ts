@@ -1,6 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { traceDatabase, traceSql } from '../worker/observability/db-spans';
+import { tenantSpan, traceSql } from '../worker/observability/db-spans';
 import { inlineParams } from './inline-params';
 
 /**
@@ -30,6 +30,9 @@ export interface Database {
   health(): Promise<DatabaseHealth>;
   close(): Promise<void>;
 }
+
+/** What request code gets: tenant-scoped transactions and a readiness probe, never an unscoped handle. */
+export type Db = Pick<Database, 'withTenant' | 'readTenant' | 'health'>;
 
 export interface DatabaseOptions {
   statementTimeoutMs?: number;
@@ -146,7 +149,7 @@ export function createDatabase(connectionString: string, options: DatabaseOption
     else await rollback();
   };
 
-  return traceDatabase({
+  const database: Database = {
     withTenant: (tenantId, fn) =>
       serial(async () => {
         const opened = open(tenantId, '');
@@ -203,5 +206,10 @@ export function createDatabase(connectionString: string, options: DatabaseOption
         return { latencyMs: Math.round((performance.now() - started) * 10) / 10, vector: row?.vector ?? false };
       }),
     close: () => client.end({ timeout: 1 }),
-  });
+  };
+  return {
+    ...database,
+    withTenant: (tenantId, fn) => tenantSpan('db.withTenant', tenantId, () => database.withTenant(tenantId, fn)),
+    readTenant: (tenantId, fn) => tenantSpan('db.readTenant', tenantId, () => database.readTenant(tenantId, fn)),
+  };
 }

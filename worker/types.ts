@@ -1,12 +1,24 @@
-import type { AuthVariables } from './middleware/auth';
-import type { CorrelationVariables } from './middleware/correlation';
-import type { DatabaseVariables } from './middleware/database';
-import type { MetricsVariables } from './middleware/metrics';
-import type { RedisVariables } from './middleware/redis';
-import type { LoggerVariables } from './middleware/request-logger';
-import type { SettingsVariables } from './middleware/settings';
-import type { TenantVariables } from './middleware/tenant';
-import type { TraceVariables } from './middleware/trace-id';
+import type { Db } from '../db/client';
+import type { Settings } from './config';
+import type { Caller } from './identity';
+import type { Logger } from './observability/logger';
+import type { Metrics } from './observability/metrics/recorder';
+import type { RedisAccess } from './redis/client';
+import type { TenantView, UserView } from './tenancy/views';
+
+/**
+ * What each middleware puts on the context, all in one place: middleware and routes import these,
+ * this module imports no middleware, so the request path's layers never point back up.
+ */
+export type SettingsVariables = { settings: Settings };
+export type MetricsVariables = { metrics: Metrics };
+export type TraceVariables = { traceId: string; spanId: string };
+export type CorrelationVariables = { requestId: string; correlationId: string };
+export type LoggerVariables = { logger: Logger };
+export type DatabaseVariables = { db: Db };
+export type RedisVariables = { redis: RedisAccess };
+export type AuthVariables = { auth: Caller };
+export type TenantVariables = { tenant: TenantView; user: UserView };
 
 /** The Hono environment of the whole app: bindings plus what each middleware puts on the context. */
 export type AppEnv = {

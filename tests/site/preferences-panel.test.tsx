@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, within } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import PreferencesPanel from '../../site/components/PreferencesPanel';
 import { FIELD_HELP } from '../../site/components/preferences-draft';
@@ -69,7 +69,8 @@ describe('preferences island', () => {
     });
     expect(api.state.version).toBe(2);
     expect(screen.getByText(/^Version 2, saved/)).toBeTruthy();
-    expect(document.documentElement.dataset.theme).toBe('dark');
+    // Applied by an effect after the saved version renders: on a busy machine, a moment later.
+    await waitFor(() => expect(document.documentElement.dataset.theme).toBe('dark'));
     expect(screen.getByRole('button', { name: 'Save preferences' })).toHaveProperty('disabled', true);
   });
 

@@ -3,10 +3,9 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../worker/config';
 import { onError } from '../../worker/error-handler';
-import { type AuthVariables, auth } from '../../worker/middleware/auth';
-import type { LoggerVariables } from '../../worker/middleware/request-logger';
-import type { SettingsVariables } from '../../worker/middleware/settings';
+import { auth } from '../../worker/middleware/auth';
 import { createLogger } from '../../worker/observability/logger';
+import type { AuthVariables, LoggerVariables, SettingsVariables } from '../../worker/types';
 
 /** The auth middleware alone, with the development bypass on, answering with what it decided. */
 function bypassApp() {

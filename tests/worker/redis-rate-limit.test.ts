@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { parseSettings } from '../../worker/config';
 import { onError } from '../../worker/error-handler';
-import type { Caller as VerifiedCaller } from '../../worker/middleware/auth';
+import type { Caller as VerifiedCaller } from '../../worker/identity';
 import { rateLimit } from '../../worker/middleware/rate-limit';
 import { redis } from '../../worker/middleware/redis';
 import { createLogger } from '../../worker/observability/logger';

@@ -5,32 +5,10 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { Settings } from '../config';
 import { ApiError, DependencyError } from '../errors';
+import type { AuthContext } from '../identity';
 import { inSpan } from '../observability/spans';
-import { type TenantKey, tenantKeyFor } from '../tenancy/tenant-id';
-import type { LoggerVariables } from './request-logger';
-import type { SettingsVariables } from './settings';
-
-/** Who is calling, as the verified token (or the dev bypass) says. Nothing here is from the request body. */
-export interface AuthContext {
-  userId: string;
-  sessionId: string | null;
-  orgId: string | null;
-  /** Clerk's form, e.g. `org:admin`. */
-  orgRole: string | null;
-  orgSlug: string | null;
-  /** A `tenant_id` custom claim (a session-token template): accepted only when it names `tenant`. */
-  tenantClaim: string | null;
-  /** Clerk's `sts`: `pending` while the session has unfinished tasks; absent in older tokens. */
-  sessionStatus: string | null;
-  email: string | null;
-  name: string | null;
-  via: 'token' | 'dev-bypass';
-}
-
-/** The verified caller and the tenant the token lets them act for (derived, never looked up). */
-export type Caller = AuthContext & { tenant: TenantKey };
-
-export type AuthVariables = { auth: Caller };
+import { tenantKeyFor } from '../tenancy/tenant-id';
+import type { AuthVariables, LoggerVariables, SettingsVariables } from '../types';
 
 export type AuthOptions = {
   /** Header that carries the dev user id when the development bypass is on. */

@@ -1,7 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../errors';
-import type { MetricsVariables } from './metrics';
-import type { SettingsVariables } from './settings';
+import type { MetricsVariables, SettingsVariables } from '../types';
 
 export type ClientLimitOptions = {
   /** The header naming the client. Cloudflare sets it on every request and callers cannot forge it there. */

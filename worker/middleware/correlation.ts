@@ -1,12 +1,11 @@
 import type { MiddlewareHandler } from 'hono';
+import type { CorrelationVariables } from '../types';
 
 export type CorrelationOptions = {
   /** Longest caller-supplied correlation id accepted; longer ones are replaced. */
   limitLength?: number;
   generate?: () => string;
 };
-
-export type CorrelationVariables = { requestId: string; correlationId: string };
 
 // Ids end up in logs and headers: a closed alphabet keeps them from forging log lines or headers.
 const SAFE_ID = /^[A-Za-z0-9._:-]+$/;

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { cors as honoCors } from 'hono/cors';
-import type { SettingsVariables } from './settings';
+import type { SettingsVariables } from '../types';
 
 export type CorsOptions = { maxAgeSeconds?: number };
 

@@ -3,12 +3,7 @@ import { createDatabase, type Database, isUnavailableError } from '../../db/clie
 import { openWorkersSocket } from '../../db/workers-socket';
 import { DependencyError } from '../errors';
 import { NO_METRICS } from '../observability/metrics/recorder';
-import type { MetricsVariables } from './metrics';
-import type { SettingsVariables } from './settings';
-
-/** What handlers get: tenant-scoped transactions and a readiness probe, never an unscoped handle. */
-export type Db = Pick<Database, 'withTenant' | 'readTenant' | 'health'>;
-export type DatabaseVariables = { db: Db };
+import type { DatabaseVariables, MetricsVariables, SettingsVariables } from '../types';
 
 /** `error.type` of a failed call: the outage class, else the SQLSTATE or the error's own code. */
 const errorType = (error: unknown) =>

@@ -4,12 +4,9 @@ import { toApiError } from '../error-handler';
 import { createLogger } from '../observability/logger';
 import { DeltaStore } from '../observability/metrics/delta-store';
 import { createMetricsExporter, type MetricsExporter } from '../observability/metrics/exporter';
-import { createRecorder, type Metrics, NO_METRICS, recordRequest } from '../observability/metrics/recorder';
+import { createRecorder, NO_METRICS, recordRequest } from '../observability/metrics/recorder';
 import { routeTemplate } from '../observability/route-template';
-import type { SettingsVariables } from './settings';
-import type { TenantVariables } from './tenant';
-
-export type MetricsVariables = { metrics: Metrics };
+import type { MetricsVariables, SettingsVariables, TenantVariables } from '../types';
 
 export type MetricsOptions = {
   /** Where measurements wait for export; one per isolate unless a test brings its own. */

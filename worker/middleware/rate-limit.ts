@@ -1,10 +1,7 @@
 import { Ratelimit } from '@upstash/ratelimit';
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../errors';
-import type { AuthVariables } from './auth';
-import type { MetricsVariables } from './metrics';
-import type { RedisVariables } from './redis';
-import type { SettingsVariables } from './settings';
+import type { AuthVariables, MetricsVariables, RedisVariables, SettingsVariables } from '../types';
 
 export type RateLimitOptions = {
   /** Redis key prefix; each subject kind gets its own below it. */

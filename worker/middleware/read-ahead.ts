@@ -1,9 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { preferencesKey } from '../preferences/cache';
 import { membershipKey } from '../tenancy/membership-cache';
-import type { AuthVariables } from './auth';
-import type { RedisVariables } from './redis';
-import type { SettingsVariables } from './settings';
+import type { AuthVariables, RedisVariables, SettingsVariables } from '../types';
 
 type ReadAheadEnv = { Variables: SettingsVariables & AuthVariables & RedisVariables };
 

@@ -1,10 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { createRedisAccess, type RedisAccess } from '../redis/client';
-import type { MetricsVariables } from './metrics';
-import type { LoggerVariables } from './request-logger';
-import type { SettingsVariables } from './settings';
-
-export type RedisVariables = { redis: RedisAccess };
+import { createRedisAccess } from '../redis/client';
+import type { LoggerVariables, MetricsVariables, RedisVariables, SettingsVariables } from '../types';
 
 /** The request's waitUntil; a sub-app driven without an ExecutionContext (tests) lets the work run on its own. */
 function afterResponse(c: Context, work: Promise<unknown>) {

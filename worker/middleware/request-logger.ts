@@ -1,16 +1,12 @@
 import type { MiddlewareHandler } from 'hono';
-import { createLogger, type Logger } from '../observability/logger';
+import { createLogger } from '../observability/logger';
 import { routeTemplate } from '../observability/route-template';
-import type { CorrelationVariables } from './correlation';
-import type { SettingsVariables } from './settings';
-import type { TraceVariables } from './trace-id';
+import type { CorrelationVariables, LoggerVariables, SettingsVariables, TraceVariables } from '../types';
 
 export type RequestLoggerOptions = {
   /** Paths polled by probes and scrapers: logging them would drown the useful lines. */
   exclude?: (path: string) => boolean;
 };
-
-export type LoggerVariables = { logger: Logger };
 
 const defaultExclude = (path: string) => path === '/healthz' || path === '/metrics' || path.startsWith('/_internal/');
 

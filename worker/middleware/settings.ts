@@ -1,7 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
-import { getSettings, type Settings } from '../config';
-
-export type SettingsVariables = { settings: Settings };
+import { getSettings } from '../config';
+import type { SettingsVariables } from '../types';
 
 /** Parses (once per isolate) and exposes the validated settings; a bad config fails every request loudly. */
 export function settings(): MiddlewareHandler<{ Bindings: Env; Variables: SettingsVariables }> {

@@ -2,13 +2,8 @@ import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../errors';
 import { cachedMembership } from '../tenancy/membership-cache';
 import { provisionMembership, roleFor } from '../tenancy/provision';
-import { type TenantView, tenantView, type UserView, userView } from '../tenancy/views';
-import type { AuthVariables } from './auth';
-import type { DatabaseVariables } from './database';
-import type { RedisVariables } from './redis';
-import type { SettingsVariables } from './settings';
-
-export type TenantVariables = { tenant: TenantView; user: UserView };
+import { tenantView, userView } from '../tenancy/views';
+import type { AuthVariables, DatabaseVariables, RedisVariables, SettingsVariables, TenantVariables } from '../types';
 
 /**
  * Resolves the caller's tenant (derived from the verified token by auth) to its rows, provisioning

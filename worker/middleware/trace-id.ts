@@ -3,15 +3,12 @@ import type { MiddlewareHandler } from 'hono';
 import { routeTemplate } from '../observability/route-template';
 import { recordError } from '../observability/spans';
 import { formatTraceparent, parseTraceparent, randomId, type TraceIds } from '../observability/traceparent';
-import type { SettingsVariables } from './settings';
-import type { TenantVariables } from './tenant';
+import type { SettingsVariables, TenantVariables, TraceVariables } from '../types';
 
 export type TraceIdOptions = {
   /** Header naming the calling service (the site sends `meatymusic-web`); recorded on the request span. */
   callerHeader?: string;
 };
-
-export type TraceVariables = { traceId: string; spanId: string };
 
 // The caller's service name becomes a span attribute: a short closed alphabet, like other ids.
 const SERVICE_NAME = /^[A-Za-z0-9._-]{1,64}$/;

@@ -1,6 +1,5 @@
 import { SpanKind } from '@opentelemetry/api';
 import type postgres from 'postgres';
-import type { Database } from '../../db/client';
 import { inSpan } from './spans';
 
 /**
@@ -14,16 +13,8 @@ import { inSpan } from './spans';
 const DB_SYSTEM = { 'db.system': 'postgresql', 'db.system.name': 'postgresql' } as const;
 const MAX_STATEMENT_LENGTH = 2_000;
 
-/** The same database, with a span around each tenant-scoped transaction (its statements nest inside). */
-export function traceDatabase(db: Database): Database {
-  return {
-    ...db,
-    withTenant: (tenantId, fn) => tenantSpan('db.withTenant', tenantId, () => db.withTenant(tenantId, fn)),
-    readTenant: (tenantId, fn) => tenantSpan('db.readTenant', tenantId, () => db.readTenant(tenantId, fn)),
-  };
-}
-
-function tenantSpan<T>(name: string, tenantId: string, fn: () => Promise<T>): Promise<T> {
+/** A span around one tenant-scoped transaction; its statements' spans nest inside. */
+export function tenantSpan<T>(name: string, tenantId: string, fn: () => Promise<T>): Promise<T> {
   const attributes = { ...DB_SYSTEM, 'db.operation': 'TRANSACTION', 'tenant.id': tenantId };
   return inSpan(name, { kind: SpanKind.CLIENT, attributes }, fn);
 }

@@ -1,7 +1,6 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
-import type { TenantTx } from '../../db/client';
+import type { Db, TenantTx } from '../../db/client';
 import { clerkEntityVersions, clerkWebhookDeliveries, tenants, users } from '../../db/schema';
-import type { Db } from '../middleware/database';
 import { type ClerkEvent, fullName, primaryEmail } from './clerk-events';
 import { provisionMembership, tenantSlug } from './provision';
 import { uuidV5 } from './tenant-id';

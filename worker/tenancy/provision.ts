@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { TenantTx } from '../../db/client';
 import { type Tenant, tenants, type User, users } from '../../db/schema';
-import type { AuthContext } from '../middleware/auth';
+import type { AuthContext } from '../identity';
 import type { TenantKey } from './tenant-id';
 
 export interface Membership {
