@@ -68,6 +68,26 @@ export async function startOtlpReceiver({ port, host = '127.0.0.1' }: OtlpReceiv
   const scrape = new PrometheusSeries();
   const requests: ExportRequest[] = [];
   const waiters = new Set<() => void>();
+  /** Resolves with `found()` once it answers, checked now and after every export; rejects past the timeout. */
+  const waitFor = <T>(timeoutMs: number, found: () => T | undefined, timeoutMessage: () => string) =>
+    new Promise<T>((resolve, reject) => {
+      const check = () => {
+        const value = found();
+        if (value === undefined) return;
+        finish();
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(timeoutMessage()));
+      }, timeoutMs);
+      const finish = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
 
   const accept = async (req: IncomingMessage, res: ServerResponse, signal: ExportRequest['signal']) => {
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
@@ -135,45 +155,21 @@ export async function startOtlpReceiver({ port, host = '127.0.0.1' }: OtlpReceiv
     metricPoints: () => [...points],
     prometheusText: () => scrape.text(),
     exports: () => [...requests],
-    waitForSpans(predicate, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
+    waitForSpans: (predicate, timeoutMs = 10_000) =>
+      waitFor(
+        timeoutMs,
+        () => {
           const matching = received.filter(predicate);
-          if (matching.length === 0) return;
-          finish();
-          resolve(matching);
-        };
-        const timer = setTimeout(() => {
-          finish();
-          reject(new Error(`no matching span within ${timeoutMs} ms (${received.length} received)`));
-        }, timeoutMs);
-        const finish = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-    waitForMetrics(ready, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (!ready(points)) return;
-          finish();
-          resolve([...points]);
-        };
-        const timer = setTimeout(() => {
-          finish();
-          reject(new Error(`metrics not as expected within ${timeoutMs} ms (${points.length} points received)`));
-        }, timeoutMs);
-        const finish = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
+          return matching.length ? matching : undefined;
+        },
+        () => `no matching span within ${timeoutMs} ms (${received.length} received)`,
+      ),
+    waitForMetrics: (ready, timeoutMs = 10_000) =>
+      waitFor(
+        timeoutMs,
+        () => (ready(points) ? [...points] : undefined),
+        () => `metrics not as expected within ${timeoutMs} ms (${points.length} points received)`,
+      ),
     clear,
     close: () =>
       new Promise<void>((resolve) => {
