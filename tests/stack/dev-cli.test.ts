@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packageBin, REPO_ROOT } from '../../scripts/dev/paths';
 import { groupAlive } from '../../scripts/dev/process';
 import { portOpen } from '../../scripts/dev/wait';
-import { freshDataDir, HOST, portsFrom, shellEnv } from './support';
+import { freshDataDir, HOST, portsFrom, spawnDevCli } from './support';
 
 const ports = portsFrom(18410);
 const dataDir = freshDataDir();
@@ -17,29 +15,9 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** `npm run dev` without API and site (the in-process services, Postgres and Redis), on this file's ports. */
+/** `npm run dev` (the in-process services) through `runner`, on this file's ports and data folder. */
 function dev(runner: string[]) {
-  const child = spawn(process.execPath, [...runner, 'scripts/dev.ts', '--no-api', '--no-site'], {
-    cwd: REPO_ROOT,
-    env: {
-      ...shellEnv(),
-      DATABASE_URL: '',
-      REDIS_URL: '',
-      OTEL_EXPORTER_OTLP_ENDPOINT: '',
-      DEV_DATA_DIR: dataDir,
-      DEV_POSTGRES_PORT: String(ports.postgres),
-      DEV_REDIS_PORT: String(ports.redis),
-      UPSTASH_ENDPOINT_PORT: String(ports.upstash),
-      DEV_OTLP_PORT: String(ports.otlp),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, like a terminal's foreground job: a group-wide SIGINT is a Ctrl-C.
-    detached: true,
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  return { child, output: () => output, exited: once(child, 'exit') };
+  return spawnDevCli(process.execPath, [...runner, 'scripts/dev.ts'], { cwd: REPO_ROOT, ports, dataDir });
 }
 
 /** The process groups the running stack recorded in its run folder. */

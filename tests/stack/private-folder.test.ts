@@ -1,5 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import {
   cpSync,
   lstatSync,
@@ -16,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/dev/paths';
 import { SHARED_DIR } from '../../scripts/dev/postgres';
-import { portsFrom, shellEnv } from './support';
+import { portsFrom, spawnDevCli } from './support';
 
 const ports = portsFrom(18440);
 const asRoot = process.getuid?.() === 0;
@@ -64,32 +63,17 @@ describe.skipIf(!asRoot)('npm run dev as root from a private (0700) folder', () 
     expect(statSync(privateDir).mode & 0o777).toBe(0o700);
     cloneIntoPrivateFolder();
 
-    const child = spawn('npm', ['run', 'dev', '--', '--no-api', '--no-site'], {
+    const { child, output, exited } = spawnDevCli('npm', ['run', 'dev', '--'], {
       cwd: clone,
-      env: {
-        ...shellEnv(),
-        DATABASE_URL: '',
-        REDIS_URL: '',
-        OTEL_EXPORTER_OTLP_ENDPOINT: '',
-        DEV_DATA_DIR: '.data',
-        DEV_POSTGRES_PORT: String(ports.postgres),
-        DEV_REDIS_PORT: String(ports.redis),
-        UPSTASH_ENDPOINT_PORT: String(ports.upstash),
-        DEV_OTLP_PORT: String(ports.otlp),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
+      ports,
+      dataDir: '.data',
     });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const exited = once(child, 'exit');
     try {
-      await expect.poll(() => output, { timeout: 90_000, interval: 250 }).toMatch(/Ready\.|failed/);
-      expect(output).toMatch(/Ready\./);
-      expect(output).toMatch(/postgres: the postgres OS user cannot reach this folder/);
-      expect(output).toMatch(/^ok\s+postgres\s+\S+:18440\/meatymusic\s+up \(PostgreSQL/m);
-      expect(output).toMatch(/^ok\s+migrations\s/m);
+      await expect.poll(output, { timeout: 90_000, interval: 250 }).toMatch(/Ready\.|failed/);
+      expect(output()).toMatch(/Ready\./);
+      expect(output()).toMatch(/postgres: the postgres OS user cannot reach this folder/);
+      expect(output()).toMatch(/^ok\s+postgres\s+\S+:18440\/meatymusic\s+up \(PostgreSQL/m);
+      expect(output()).toMatch(/^ok\s+migrations\s/m);
       // The cluster lives where the postgres user can reach it, and the clone links to it.
       const link = join(clone, '.data', 'postgres');
       expect(lstatSync(link).isSymbolicLink()).toBe(true);
@@ -99,6 +83,6 @@ describe.skipIf(!asRoot)('npm run dev as root from a private (0700) folder', () 
       if (child.pid) process.kill(-child.pid, 'SIGINT');
       await exited;
     }
-    expect(output).toMatch(/^Everything stopped\.$/m);
+    expect(output()).toMatch(/^Everything stopped\.$/m);
   });
 });

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +37,38 @@ export function shellEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST') && key !== 'NODE_ENV'),
   ) as NodeJS.ProcessEnv;
+}
+
+/**
+ * `npm run dev` as a terminal runs it, without API and site (the in-process services, Postgres and
+ * Redis), on `ports`, in its own process group (a group-wide SIGINT is a Ctrl-C). Its output collects
+ * as it comes.
+ */
+export function spawnDevCli(
+  command: string,
+  args: string[],
+  { cwd, ports, dataDir }: { cwd: string; ports: StackPorts; dataDir: string },
+) {
+  const child = spawn(command, [...args, '--no-api', '--no-site'], {
+    cwd,
+    env: {
+      ...shellEnv(),
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      OTEL_EXPORTER_OTLP_ENDPOINT: '',
+      DEV_DATA_DIR: dataDir,
+      DEV_POSTGRES_PORT: String(ports.postgres),
+      DEV_REDIS_PORT: String(ports.redis),
+      UPSTASH_ENDPOINT_PORT: String(ports.upstash),
+      DEV_OTLP_PORT: String(ports.otlp),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  return { child, output: () => output, exited: once(child, 'exit') };
 }
 
 /** A whole local stack as `npm run dev` would start it, in a throwaway data folder. */
