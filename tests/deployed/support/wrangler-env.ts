@@ -1,13 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
 import { z } from 'zod';
-import { wranglerDev } from '../../../scripts/dev/commands';
-import { spawnService, untilReady } from '../../../scripts/dev/process';
-import { httpGet, retry } from '../../../scripts/dev/wait';
+import { retry } from '../../../scripts/dev/wait';
 import { DEPLOYED_SECRETS } from '../../../worker/config';
 import { freePort } from '../../observability/support/ports';
+import { spawnWorker, untilHealthy } from '../../support/wrangler-worker';
 
 /**
  * This suite's ports: 20 from E2E_PORT_BASE + 10 (default 18310), after the browser suite's four,
@@ -37,8 +35,8 @@ export interface WranglerEnv {
  * from a file of the test's own, none of the required names in its environment.
  */
 async function spawnWrangler({ environment, secrets, vars = {}, databaseUrl }: WranglerEnvOptions) {
-  const work = mkdtempSync(join(tmpdir(), 'meatymusic-deployed-'));
-  const envFile = join(work, 'secrets.env');
+  const secretsDir = mkdtempSync(join(tmpdir(), 'meatymusic-deployed-secrets-'));
+  const envFile = join(secretsDir, 'secrets.env');
   writeFileSync(
     envFile,
     Object.entries(secrets)
@@ -52,59 +50,46 @@ async function spawnWrangler({ environment, secrets, vars = {}, databaseUrl }: W
       ([key]) => !(DEPLOYED_SECRETS as readonly string[]).includes(key) && !key.startsWith('VITEST'),
     ),
   ) as NodeJS.ProcessEnv;
-  const lines: string[] = [];
-  const proc = await spawnService({
-    name: `api-${environment ?? 'default'}`,
-    ...wranglerDev({
-      host: '127.0.0.1',
-      port,
-      inspectorPort,
-      persistTo: join(work, 'state'),
-      vars,
-      databaseUrl,
-      environment,
-      envFile,
-      env,
-    }),
-    pidFile: join(work, 'api.pid'),
-    onLine: (line) => lines.push(stripVTControlCharacters(line)),
+  const worker = await spawnWorker(`api-${environment ?? 'default'}`, {
+    port,
+    inspectorPort,
+    vars,
+    databaseUrl,
+    environment,
+    envFile,
+    env,
   });
-  const stop = async () => {
-    await proc.stop();
-    rmSync(work, { recursive: true, force: true });
+  const forgetSecrets = () => rmSync(secretsDir, { recursive: true, force: true });
+  return {
+    ...worker,
+    output: () => worker.lines().join('\n'),
+    stop: async () => {
+      await worker.stop();
+      forgetSecrets();
+    },
+    fail: (error: unknown) => {
+      forgetSecrets();
+      return worker.fail(error);
+    },
   };
-  return { url: `http://127.0.0.1:${port}`, proc, output: () => lines.join('\n'), stop };
 }
 
 /** A Worker that must start: resolves once /healthz answers. */
 export async function startWranglerEnv(options: WranglerEnvOptions): Promise<WranglerEnv> {
   const w = await spawnWrangler(options);
-  try {
-    await untilReady(
-      w.proc,
-      retry('wrangler dev', () => httpGet(`${w.url}/healthz`), { timeoutMs: 90_000 }),
-    );
-  } catch (error) {
-    await w.stop();
-    throw new Error(`${error instanceof Error ? error.message : error}\n${w.output().slice(-3000)}`);
-  }
+  await untilHealthy(w);
   return { url: w.url, output: w.output, stop: w.stop };
 }
 
 /** A Worker that must refuse to start: resolves with wrangler's output once the refusal is in it. */
 export async function refusedWranglerEnv(options: WranglerEnvOptions, refusal: RegExp): Promise<WranglerEnv> {
   const w = await spawnWrangler(options);
-  try {
-    await retry(
-      'the refusal',
-      async () => {
-        if (!refusal.test(w.output())) throw new Error('not refused yet');
-      },
-      { timeoutMs: 90_000, intervalMs: 100 },
-    );
-  } catch (error) {
-    await w.stop();
-    throw new Error(`${error instanceof Error ? error.message : error}\n${w.output().slice(-3000)}`);
-  }
+  await retry(
+    'the refusal',
+    async () => {
+      if (!refusal.test(w.output())) throw new Error('not refused yet');
+    },
+    { timeoutMs: 90_000, intervalMs: 100 },
+  ).catch(w.fail);
   return { url: w.url, output: w.output, stop: w.stop };
 }

@@ -1,10 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
-import { wranglerDev } from '../../../scripts/dev/commands';
-import { spawnService, untilReady } from '../../../scripts/dev/process';
-import { httpGet, retry } from '../../../scripts/dev/wait';
+import { retry } from '../../../scripts/dev/wait';
+import { spawnWorker, untilHealthy } from '../../support/wrangler-worker';
 
 export type LogLine = Record<string, unknown> & { message: string; level: string };
 
@@ -29,40 +24,12 @@ export type StartApiOptions = {
 
 /** The real Worker entry (worker/index.ts) under `wrangler dev`: workerd, Hyperdrive to Postgres, real sockets. */
 export async function startApi({ port, inspectorPort, appDatabaseUrl, vars }: StartApiOptions): Promise<RunningApi> {
-  const work = mkdtempSync(join(tmpdir(), 'meatymusic-obs-'));
-  const lines: string[] = [];
-  const proc = await spawnService({
-    name: 'api',
-    ...wranglerDev({
-      host: '127.0.0.1',
-      port,
-      inspectorPort,
-      persistTo: join(work, 'state'),
-      vars,
-      databaseUrl: appDatabaseUrl,
-    }),
-    pidFile: join(work, 'api.pid'),
-    onLine: (line) => lines.push(line),
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    await proc.stop();
-    rmSync(work, { recursive: true, force: true });
-  };
-  try {
-    await untilReady(
-      proc,
-      retry('wrangler dev', () => httpGet(`${url}/healthz`), { timeoutMs: 90_000 }),
-    );
-  } catch (error) {
-    await stop();
-    throw new Error(`${error instanceof Error ? error.message : error}\n${lines.slice(-30).join('\n')}`);
-  }
-
-  const logs = () => lines.flatMap(jsonLine);
+  const worker = await spawnWorker('api', { port, inspectorPort, vars, databaseUrl: appDatabaseUrl });
+  await untilHealthy(worker);
+  const logs = () => worker.lines().flatMap(jsonLine);
   return {
-    url,
-    output: () => [...lines],
+    url: worker.url,
+    output: worker.lines,
     logs,
     waitForLog: (predicate, timeoutMs = 5_000) =>
       retry(
@@ -74,13 +41,12 @@ export async function startApi({ port, inspectorPort, appDatabaseUrl, vars }: St
         },
         { timeoutMs, intervalMs: 25 },
       ),
-    stop,
+    stop: worker.stop,
   };
 }
 
-// wrangler dev decorates console.warn/error lines (`▲ [WARNING] {...}`, with colours); the JSON is within.
-function jsonLine(line: string): LogLine[] {
-  const plain = stripVTControlCharacters(line);
+// wrangler dev decorates console.warn/error lines (`▲ [WARNING] {...}`); the JSON is within.
+function jsonLine(plain: string): LogLine[] {
   const start = plain.indexOf('{');
   if (start < 0) return [];
   try {
