@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { sequentialTrips, startTripProxy } from '../../bench/lib/trip-proxy';
+import { sequentialTrips, startTripProxy, type TripProxy } from '../../bench/lib/trip-proxy';
 
 // The WAN bench's figures are these counts: checked against exchanges whose shape is known.
 const DELAY_MS = 15;
@@ -23,14 +23,23 @@ async function timed(run: () => Promise<unknown>) {
   return { from, to: performance.now() };
 }
 
+/** A delaying proxy in front of the test's HTTP server, closed whatever `run` does. */
+async function throughHttpProxy(run: (proxy: TripProxy) => Promise<void>) {
+  const proxy = await startTripProxy({
+    target: { host: '127.0.0.1', port: httpPort },
+    delayMs: DELAY_MS,
+    protocol: 'plain',
+  });
+  try {
+    await run(proxy);
+  } finally {
+    await proxy.close();
+  }
+}
+
 describe('trip-counting proxy', () => {
   it('counts two requests one after another as two sequential trips, each delayed both ways', async () => {
-    const proxy = await startTripProxy({
-      target: { host: '127.0.0.1', port: httpPort },
-      delayMs: DELAY_MS,
-      protocol: 'plain',
-    });
-    try {
+    await throughHttpProxy(async (proxy) => {
       const url = `http://127.0.0.1:${proxy.port}/`;
       const { from, to } = await timed(async () => {
         await (await fetch(url)).text();
@@ -39,27 +48,18 @@ describe('trip-counting proxy', () => {
       expect(proxy.trips()).toHaveLength(2);
       expect(sequentialTrips(proxy.trips(), from, to)).toBe(2);
       expect(to - from).toBeGreaterThanOrEqual(2 * 2 * DELAY_MS);
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 
   it('counts two overlapping requests as one sequential trip', async () => {
-    const proxy = await startTripProxy({
-      target: { host: '127.0.0.1', port: httpPort },
-      delayMs: DELAY_MS,
-      protocol: 'plain',
-    });
-    try {
+    await throughHttpProxy(async (proxy) => {
       const url = `http://127.0.0.1:${proxy.port}/`;
       const { from, to } = await timed(() =>
         Promise.all([fetch(url).then((r) => r.text()), fetch(url).then((r) => r.text())]),
       );
       expect(proxy.trips()).toHaveLength(2);
       expect(sequentialTrips(proxy.trips(), from, to)).toBe(1);
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 
   it('leaves out trips that start after the response (work done in waitUntil)', () => {
