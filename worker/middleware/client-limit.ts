@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { ApiError } from '../errors';
+import { tooManyRequests } from '../errors';
 import type { MetricsVariables, SettingsVariables } from '../types';
 
 export type ClientLimitOptions = {
@@ -27,15 +27,7 @@ export function clientLimit({
     const client = c.req.header(clientHeader) ?? 'unknown';
     const { success } = await limiter.limit({ key: `client:${client}` });
     c.var.metrics?.rateLimit('client', success ? 'allowed' : 'rejected');
-    if (!success) {
-      throw new ApiError(
-        429,
-        'rate_limited',
-        `Too many requests from this client; retry in ${periodSeconds} s`,
-        { scope: 'client', retry_after_seconds: periodSeconds },
-        { 'Retry-After': String(periodSeconds) },
-      );
-    }
+    if (!success) throw tooManyRequests('client', periodSeconds);
     await next();
   };
 }

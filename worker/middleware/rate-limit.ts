@@ -1,6 +1,6 @@
 import { Ratelimit } from '@upstash/ratelimit';
 import type { MiddlewareHandler } from 'hono';
-import { ApiError } from '../errors';
+import { tooManyRequests } from '../errors';
 import type { AuthVariables, MetricsVariables, RedisVariables, SettingsVariables } from '../types';
 
 export type RateLimitOptions = {
@@ -65,13 +65,7 @@ export function rateLimit({ prefix = 'mm:rl' }: RateLimitOptions = {}): Middlewa
       'RateLimit-Reset': String(resetSeconds),
     };
     if (!tightest.success) {
-      throw new ApiError(
-        429,
-        'rate_limited',
-        `Too many requests for this ${tightest.kind}; retry in ${resetSeconds} s`,
-        { scope: tightest.kind, limit: tightest.limit, retry_after_seconds: resetSeconds },
-        { ...headers, 'Retry-After': String(resetSeconds) },
-      );
+      throw tooManyRequests(tightest.kind, resetSeconds, { limit: tightest.limit, headers });
     }
     for (const [name, value] of Object.entries(headers)) c.header(name, value);
     await next();
