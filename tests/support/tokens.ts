@@ -50,13 +50,16 @@ export async function signToken(options: TokenOptions = {}) {
   return jwt.sign(key);
 }
 
+/** The Authorization header carrying `token`. */
+export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
 /** A caller with a fixed identity: every request carries a fresh token for it. */
 export function caller(options: TokenOptions = {}) {
   const sub = options.sub ?? clerkId('user');
   return {
     sub,
     headers: async (extra: Record<string, string> = {}) => ({
-      Authorization: `Bearer ${await signToken({ ...options, sub })}`,
+      ...bearer(await signToken({ ...options, sub })),
       ...extra,
     }),
   };

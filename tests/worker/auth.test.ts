@@ -3,10 +3,9 @@ import { describe, expect, inject, it } from 'vitest';
 import { parseSettings } from '../../worker/config';
 import { api, apiWithVars, type ErrorBody } from '../support/api';
 import { deployedVars } from '../support/deployed-vars';
-import { caller, signToken } from '../support/tokens';
+import { bearer, caller, signToken } from '../support/tokens';
 
 const me = (headers: Record<string, string>) => api('/v1/me', { headers });
-const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 async function expect401(res: Response, code?: string) {
   expect(res.status).toBe(401);

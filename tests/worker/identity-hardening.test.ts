@@ -4,12 +4,11 @@ import { uuidV5 } from '../../worker/tenancy/tenant-id';
 import { api, apiWithVars, type ErrorBody } from '../support/api';
 import { DEPLOYED_SITE, deployedVars } from '../support/deployed-vars';
 import { ownerSqlInWorker } from '../support/owner-sql';
-import { caller, clerkId, signToken } from '../support/tokens';
+import { bearer, caller, clerkId, signToken } from '../support/tokens';
 
 const owner = ownerSqlInWorker();
 afterAll(() => owner.end());
 
-const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 const countTenants = async (id: string) => (await owner`select count(*)::int as n from tenants where id = ${id}`)[0]?.n;
 const countUsers = async (tenantId: string) =>
   (await owner`select count(*)::int as n from users where tenant_id = ${tenantId}`)[0]?.n;
