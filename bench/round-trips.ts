@@ -51,7 +51,8 @@ function ourSession(url: string, target: Target): Session {
   const db = createDatabase(url);
   return {
     read: () => db.readTenant(target.tenantId, (tx) => readPreferences(tx, target.userId)),
-    write: () => db.withTenant(target.tenantId, (tx) => writePreferences(tx, target, { kind: 'none' }, bump)),
+    write: () =>
+      db.writeTenant(target.tenantId, (tx) => writePreferences(tx, target, { kind: 'none' }, { patch: bump({}) })),
     close: () => db.close(),
   };
 }

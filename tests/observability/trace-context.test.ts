@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withoutLiterals } from '../../worker/observability/db-spans';
+import { withoutLiterals } from '../../db/tracing';
 import { redactUrl } from '../../worker/observability/redact';
 import { formatTraceparent, parseTraceparent, randomId } from '../../worker/observability/traceparent';
 

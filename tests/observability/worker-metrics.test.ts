@@ -134,7 +134,7 @@ describe('metrics exported from the Worker', () => {
           'POST /v1/webhooks/clerk 401': 1,
         },
         'db.client.operation.duration': {
-          'postgresql withTenant': 4, // A, B and C provisioned; B's write
+          'postgresql writeTenant': 4, // A, B and C provisioned; B's write
           'postgresql readTenant': 6, // five /v1/me answers, one preferences read
           // One MGET per authenticated request (membership, and the preferences with it), beside the limit.
           'redis cache.read_ahead': 7,

@@ -1,13 +1,18 @@
+import { SpanKind } from '@opentelemetry/api';
 import type { MiddlewareHandler } from 'hono';
 import { createDatabase, type Database, isUnavailableError } from '../../db/client';
+import type { SpanRunner } from '../../db/tracing';
 import { openWorkersSocket } from '../../db/workers-socket';
 import { DependencyError } from '../errors';
 import { NO_METRICS } from '../observability/metrics/recorder';
+import { inSpan } from '../observability/spans';
 import type { DatabaseVariables, MetricsVariables, SettingsVariables } from '../types';
 
 /** `error.type` of a failed call: the outage class, else the SQLSTATE or the error's own code. */
 const errorType = (error: unknown) =>
   isUnavailableError(error) ? 'unavailable' : String((error as { code?: unknown })?.code ?? 'error');
+
+const traceDatabase: SpanRunner = (name, attributes, fn) => inSpan(name, { kind: SpanKind.CLIENT, attributes }, fn);
 
 const unavailable = (error: unknown): never => {
   throw isUnavailableError(error) ? new DependencyError('database', error) : error;
@@ -26,6 +31,8 @@ export function database(): MiddlewareHandler<{
       client ??= createDatabase(c.var.settings.db.hyperdrive.connectionString, {
         statementTimeoutMs: c.var.settings.db.statementTimeoutMs,
         socket: openWorkersSocket,
+        // Spans cost CPU on every statement: none at all when tracing is off.
+        trace: c.var.settings.obs.tracingEnabled ? traceDatabase : undefined,
       });
       return client;
     };
@@ -35,6 +42,10 @@ export function database(): MiddlewareHandler<{
         metrics.timed('postgresql', 'withTenant', () => open().withTenant(tenantId, fn), errorType).catch(unavailable),
       readTenant: (tenantId, fn) =>
         metrics.timed('postgresql', 'readTenant', () => open().readTenant(tenantId, fn), errorType).catch(unavailable),
+      writeTenant: (tenantId, fn) =>
+        metrics
+          .timed('postgresql', 'writeTenant', () => open().writeTenant(tenantId, fn), errorType)
+          .catch(unavailable),
       health: () => metrics.timed('postgresql', 'health', () => open().health(), errorType).catch(unavailable),
     });
     try {

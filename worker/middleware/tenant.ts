@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../errors';
 import { cachedMembership } from '../tenancy/membership-cache';
-import { provisionMembership, roleFor } from '../tenancy/provision';
+import { provisioned, provisionMembership, roleFor } from '../tenancy/provision';
 import { tenantView, userView } from '../tenancy/views';
 import type { AuthVariables, DatabaseVariables, RedisVariables, SettingsVariables, TenantVariables } from '../types';
 
@@ -20,8 +20,10 @@ export function tenant(): MiddlewareHandler<{
     const who = { tenantId: key.id, clerkUserId: auth.userId, role: roleFor(key, auth) };
     const membership = await cachedMembership(c.var.redis, who, cache.tenantTtlSeconds, async () => {
       const defaultName = auth.orgSlug ?? (key.kind === 'personal' ? 'Personal workspace' : 'Workspace');
-      const row = await c.var.db.withTenant(key.id, (tx) =>
-        provisionMembership(tx, auth, key, { trialDays: tenancy.trialDays, defaultName }),
+      const row = provisioned(
+        await c.var.db.writeTenant(key.id, (tx) =>
+          provisionMembership(tx, auth, key, { trialDays: tenancy.trialDays, defaultName }),
+        ),
       );
       return { tenant: tenantView(row.tenant), user: userView(row.user) };
     });

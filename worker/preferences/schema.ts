@@ -63,6 +63,7 @@ export const PreferencesPatchSchema = z
       .nullish(),
   })
   .openapi('PreferencesMergePatch');
+export type PreferencesPatch = z.infer<typeof PreferencesPatchSchema>;
 
 export const DEFAULT_PREFERENCES: Preferences = {
   theme: 'system',
@@ -80,19 +81,4 @@ export function withDefaults(stored: StoredPreferences): Preferences {
     ...stored,
     notifications: { ...DEFAULT_PREFERENCES.notifications, ...stored.notifications },
   };
-}
-
-/** RFC 7396. Keys come from a strict schema, so no `__proto__` or other unknown key reaches here. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isPlainObject(patch)) return patch;
-  const out: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete out[key];
-    else out[key] = mergePatch(out[key], value);
-  }
-  return out;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

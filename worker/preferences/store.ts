@@ -1,8 +1,8 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { TenantTx } from '../../db/client';
 import { userPreferences } from '../../db/schema';
 import { ApiError } from '../errors';
-import { type StoredPreferences, StoredPreferencesSchema } from './schema';
+import type { PreferencesPatch, StoredPreferences } from './schema';
 
 export interface VersionedPreferences {
   preferences: StoredPreferences;
@@ -14,7 +14,7 @@ export interface VersionedPreferences {
 /** What If-Match asked for: any existing version (`*`), one version, or nothing (unconditional). */
 export type Precondition = { kind: 'any' } | { kind: 'version'; version: number } | { kind: 'none' };
 
-/** One statement, returned un-awaited so it can run in a single pipelined round trip (readTenant). */
+/** One statement, returned un-awaited so it runs in one round trip (readTenant). */
 export function readPreferences(tx: TenantTx, userId: string): PromiseLike<VersionedPreferences> {
   return tx
     .select({
@@ -24,66 +24,72 @@ export function readPreferences(tx: TenantTx, userId: string): PromiseLike<Versi
     })
     .from(userPreferences)
     .where(eq(userPreferences.userId, userId))
-    .then(([row]) =>
-      row
-        ? {
-            preferences: row.preferences as StoredPreferences,
-            version: row.version,
-            updatedAt: row.updatedAt.toISOString(),
-          }
-        : { preferences: {}, version: 0, updatedAt: null },
-    );
+    .then(([row]) => (row ? versioned(row) : { preferences: {}, version: 0, updatedAt: null }));
 }
 
-const stale = (current: number) =>
+/** The new document: given whole (PUT), or a merge patch Postgres applies to the stored one (PATCH). */
+export type Change = { replace: StoredPreferences } | { patch: PreferencesPatch };
+
+export const stale = (current: number) =>
   new ApiError(412, 'precondition_failed', `The preferences changed (now version ${current}); reload and retry`, {
     current_version: current,
   });
 
 /**
- * Read-modify-write under a row lock, so concurrent writers serialise: with If-Match, exactly one
- * writer per version wins and the others get 412; without it, no update is lost (each sees the last),
- * including two first writes racing to create the row (the loser applies its change to the winner's).
+ * The write as one statement, so it travels in one round trip (writeTenant) and holds the row lock
+ * only while Postgres runs it. Concurrent writers serialise on the row: with If-Match exactly one
+ * writer per version wins, and without it no update is lost, since each applies its change to what the
+ * last one left (a merge patch is applied to the stored document by `json_merge_patch`, migration 0004),
+ * including two first writes racing to create the row. Answers the document written, or nothing when
+ * the precondition failed (then `currentVersion` says why).
+ *
+ * A patch needs no validation after merging: both the stored document and the patch passed the schema,
+ * whose keys are all optional and checked one by one, so their merge passes it too.
  */
-export async function writePreferences(
+export function writePreferences(
   tx: TenantTx,
   target: { tenantId: string; userId: string },
   precondition: Precondition,
-  update: (current: StoredPreferences) => unknown,
-  retried = false,
-): Promise<VersionedPreferences> {
-  const [row] = await tx
-    .select({ preferences: userPreferences.preferences, version: userPreferences.version })
+  change: Change,
+): PromiseLike<VersionedPreferences | null> {
+  const doc = 'replace' in change ? change.replace : change.patch;
+  const next = (current: SQL) =>
+    'replace' in change ? sql`${doc}::jsonb` : sql`json_merge_patch(${current}, ${doc}::jsonb)`;
+  const written = {
+    preferences: userPreferences.preferences,
+    version: userPreferences.version,
+    updatedAt: userPreferences.updatedAt,
+  };
+  const bump = { preferences: next(sql`${userPreferences.preferences}`), version: sql`${userPreferences.version} + 1` };
+  const create = tx
+    .insert(userPreferences)
+    .values({ tenantId: target.tenantId, userId: target.userId, preferences: next(sql`'{}'::jsonb`) });
+  const update = (where: SQL | undefined) => tx.update(userPreferences).set(bump).where(where).returning(written);
+  const byUser = eq(userPreferences.userId, target.userId);
+  const query =
+    precondition.kind === 'none'
+      ? create.onConflictDoUpdate({ target: userPreferences.userId, set: bump }).returning(written)
+      : precondition.kind === 'any'
+        ? update(byUser)
+        : precondition.version === 0
+          ? create.onConflictDoNothing({ target: userPreferences.userId }).returning(written)
+          : update(and(byUser, eq(userPreferences.version, precondition.version)));
+  return query.then(([row]) => (row ? versioned(row) : null));
+}
+
+/** The stored version (0 without a row): what a failed precondition reports. */
+export function currentVersion(tx: TenantTx, userId: string): PromiseLike<number> {
+  return tx
+    .select({ version: userPreferences.version })
     .from(userPreferences)
-    .where(eq(userPreferences.userId, target.userId))
-    .for('update');
-  const version = row?.version ?? 0;
-  if (precondition.kind === 'version' && precondition.version !== version) throw stale(version);
-  if (precondition.kind === 'any' && !row) throw stale(0);
+    .where(eq(userPreferences.userId, userId))
+    .then(([row]) => row?.version ?? 0);
+}
 
-  // Validated after merging: a patch can only produce a document the schema accepts.
-  const next = StoredPreferencesSchema.parse(update((row?.preferences ?? {}) as StoredPreferences));
-
-  const [written] = row
-    ? await tx
-        .update(userPreferences)
-        .set({ preferences: next, version: sql`${userPreferences.version} + 1` })
-        .where(eq(userPreferences.userId, target.userId))
-        .returning()
-    : await tx
-        .insert(userPreferences)
-        .values({ tenantId: target.tenantId, userId: target.userId, preferences: next })
-        // A concurrent first write created the row after our read: theirs won this version.
-        .onConflictDoNothing({ target: userPreferences.userId })
-        .returning();
-  if (!written) {
-    // Unconditional writes go after whatever is there: now that the row exists, once more under its lock.
-    if (precondition.kind === 'none' && !retried) return writePreferences(tx, target, precondition, update, true);
-    throw stale(1);
-  }
+function versioned(row: { preferences: unknown; version: number; updatedAt: Date }): VersionedPreferences {
   return {
-    preferences: written.preferences as StoredPreferences,
-    version: written.version,
-    updatedAt: written.updatedAt.toISOString(),
+    preferences: row.preferences as StoredPreferences,
+    version: row.version,
+    updatedAt: row.updatedAt.toISOString(),
   };
 }

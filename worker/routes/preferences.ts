@@ -4,13 +4,20 @@ import { ApiError } from '../errors';
 import { createRouter } from '../openapi';
 import { cachedPreferences, forgetPreferences } from '../preferences/cache';
 import {
-  mergePatch,
   PreferencesPatchSchema,
   PreferencesSchema,
   StoredPreferencesSchema,
   withDefaults,
 } from '../preferences/schema';
-import { type Precondition, readPreferences, type VersionedPreferences, writePreferences } from '../preferences/store';
+import {
+  type Change,
+  currentVersion,
+  type Precondition,
+  readPreferences,
+  stale,
+  type VersionedPreferences,
+  writePreferences,
+} from '../preferences/store';
 import { ErrorSchema, errorResponses, json } from '../schemas/common';
 import type { AppEnv } from '../types';
 
@@ -101,24 +108,21 @@ export const preferences = createRouter()
     );
     return respond(c, doc);
   })
-  .openapi(putPreferences, async (c) => {
-    const { preferences: next } = c.req.valid('json');
-    const doc = await c.var.db.withTenant(c.var.tenant.id, (tx) =>
-      writePreferences(tx, target(c), precondition(c.req.valid('header')['if-match']), () => next),
-    );
-    await forgetPreferences(c.var);
-    return respond(c, doc);
-  })
+  .openapi(putPreferences, async (c) => write(c, { replace: c.req.valid('json').preferences }))
   .openapi(patchPreferences, async (c) => {
     const patch = c.req.valid('json');
     if (Object.keys(patch).length === 0) throw new ApiError(422, 'validation_failed', 'The patch is empty');
-    const doc = await c.var.db.withTenant(c.var.tenant.id, (tx) =>
-      writePreferences(tx, target(c), precondition(c.req.valid('header')['if-match']), (current) =>
-        mergePatch(current, patch),
-      ),
-    );
-    await forgetPreferences(c.var);
-    return respond(c, doc);
+    return write(c, { patch });
   });
 
-const target = (c: Context<AppEnv>) => ({ tenantId: c.var.tenant.id, userId: c.var.user.id });
+/** Writes in one round trip; on a failed If-Match, one more reads the version to report. */
+async function write(c: Context<AppEnv>, change: Change) {
+  const { tenant, user } = c.var;
+  const ifMatch = precondition(c.req.header('if-match'));
+  const doc = await c.var.db.writeTenant(tenant.id, (tx) =>
+    writePreferences(tx, { tenantId: tenant.id, userId: user.id }, ifMatch, change),
+  );
+  if (!doc) throw stale(await c.var.db.readTenant(tenant.id, (tx) => currentVersion(tx, user.id)));
+  await forgetPreferences(c.var);
+  return respond(c, doc);
+}

@@ -47,7 +47,7 @@ export const tenant = createRouter()
     if (c.var.user.role !== 'admin') throw new ApiError(403, 'forbidden', 'Only tenant admins can rename the tenant');
     const { name } = c.req.valid('json');
     const id = c.var.tenant.id;
-    const [row] = await c.var.db.withTenant(id, (tx) =>
+    const [row] = await c.var.db.writeTenant(id, (tx) =>
       tx.update(tenants).set({ name }).where(eq(tenants.id, id)).returning(),
     );
     if (!row) throw notFound('Tenant');

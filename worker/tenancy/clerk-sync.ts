@@ -84,7 +84,7 @@ async function applyClerkEvent(tx: TenantTx, id: string, event: ClerkEvent, tria
       if (event.type === 'user.created') {
         const auth = { userId: event.data.id, orgRole: null, ...person };
         const key = { kind: 'personal' as const, id, clerkOrgId: null };
-        await provisionMembership(tx, auth, key, { trialDays, defaultName: 'Personal workspace' });
+        await Promise.all(provisionMembership(tx, auth, key, { trialDays, defaultName: 'Personal workspace' }));
       } else {
         await tx
           .update(users)
@@ -128,10 +128,12 @@ async function applyClerkEvent(tx: TenantTx, id: string, event: ClerkEvent, tria
           name: fullName(member.first_name, member.last_name),
         };
         const key = { kind: 'org' as const, id, clerkOrgId: organization.id };
-        await provisionMembership(tx, auth, key, {
-          trialDays,
-          defaultName: organization.name ?? organization.slug ?? 'Workspace',
-        });
+        await Promise.all(
+          provisionMembership(tx, auth, key, {
+            trialDays,
+            defaultName: organization.name ?? organization.slug ?? 'Workspace',
+          }),
+        );
       }
       return { tenantId: id, clerkUserIds: [member.user_id] };
     }

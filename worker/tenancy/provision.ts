@@ -1,61 +1,66 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { TenantTx } from '../../db/client';
+import type { Answers, TenantTx } from '../../db/client';
 import { type Tenant, tenants, type User, users } from '../../db/schema';
 import type { AuthContext } from '../identity';
 import type { TenantKey } from './tenant-id';
 
-export interface Membership {
+/** The caller's tenant and user rows, as provisioning leaves them. */
+export interface MembershipRows {
   tenant: Tenant;
   user: User;
 }
 
 /**
- * Creates the tenant and the user on first sight and returns both; later calls only refresh what
- * the token says (role, email). Idempotent under concurrency: inserts are ON CONFLICT, so N parallel
- * first requests leave exactly one tenant row and one user row. Runs inside withTenant(key.id).
+ * The statements that create the tenant and the user on first sight and read both back; later runs
+ * only refresh what the token says (role, email). Independent of each other's answers, so they go out
+ * together (writeTenant: one round trip), in this order. Idempotent under concurrency: inserts are ON
+ * CONFLICT, so N parallel first requests leave exactly one tenant row and one user row.
  */
-export async function provisionMembership(
+export function provisionMembership(
   tx: TenantTx,
   auth: Pick<AuthContext, 'userId' | 'orgRole' | 'email' | 'name'>,
   key: TenantKey,
   options: { trialDays: number; defaultName: string },
-): Promise<Membership> {
+) {
   const name = options.defaultName.slice(0, 200);
-  await tx
-    .insert(tenants)
-    .values({
-      id: key.id,
-      name,
-      slug: tenantSlug(name, key.id),
-      clerkOrgId: key.clerkOrgId,
-      trialEndsAt: sql`now() + make_interval(days => ${options.trialDays})`,
-    })
-    // No conflict target: a racing first request trips the slug or clerk_org_id index as often as
-    // the primary key, and ON CONFLICT (id) would let those surface as errors.
-    .onConflictDoNothing();
-
   const role = roleFor(key, auth);
   const email = sql`coalesce(excluded.email, ${users.email})`;
   const name_ = sql`coalesce(excluded.name, ${users.name})`;
-  const [upserted] = await tx
-    .insert(users)
-    .values({ tenantId: key.id, clerkUserId: auth.userId, email: auth.email, name: auth.name, role })
-    .onConflictDoUpdate({
-      target: [users.tenantId, users.clerkUserId],
-      set: { role, email, name: name_ },
-      // Steady state writes nothing: a request is not a reason to touch the row (or its updated_at).
-      setWhere: sql`(${users.role}, ${users.email}, ${users.name}) is distinct from (excluded.role, ${email}, ${name_})`,
-    })
-    .returning();
-  const [user] = upserted
-    ? [upserted]
-    : await tx
-        .select()
-        .from(users)
-        .where(and(eq(users.tenantId, key.id), eq(users.clerkUserId, auth.userId)));
-  const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, key.id));
-  if (!tenant || !user) throw new Error('provisioning returned no rows: is the tenant setting in force?');
-  return { tenant, user };
+  return [
+    tx
+      .insert(tenants)
+      .values({
+        id: key.id,
+        name,
+        slug: tenantSlug(name, key.id),
+        clerkOrgId: key.clerkOrgId,
+        trialEndsAt: sql`now() + make_interval(days => ${options.trialDays})`,
+      })
+      // No conflict target: a racing first request trips the slug or clerk_org_id index as often as
+      // the primary key, and ON CONFLICT (id) would let those surface as errors.
+      .onConflictDoNothing(),
+    tx
+      .insert(users)
+      .values({ tenantId: key.id, clerkUserId: auth.userId, email: auth.email, name: auth.name, role })
+      .onConflictDoUpdate({
+        target: [users.tenantId, users.clerkUserId],
+        set: { role, email, name: name_ },
+        // Steady state writes nothing: a request is not a reason to touch the row (or its updated_at).
+        setWhere: sql`(${users.role}, ${users.email}, ${users.name}) is distinct from (excluded.role, ${email}, ${name_})`,
+      }),
+    tx
+      .select({ tenant: tenants, user: users })
+      .from(users)
+      .innerJoin(tenants, eq(tenants.id, users.tenantId))
+      .where(and(eq(users.tenantId, key.id), eq(users.clerkUserId, auth.userId))),
+  ] as const;
+}
+
+/** The rows provisioning read back, from the answers to its statements. */
+export function provisioned([, , rows]: Answers<ReturnType<typeof provisionMembership>>): MembershipRows {
+  const [row] = rows;
+  if (!row) throw new Error('provisioning returned no rows: is the tenant setting in force?');
+  return row;
 }
 
 /** Personal workspaces belong to their one user; in an organization the org role decides. */
