@@ -27,10 +27,14 @@ export function formatTraceparent({ traceId, spanId, sampled }: TraceIds): strin
   return `00-${traceId}-${spanId}-${sampled ? '01' : '00'}`;
 }
 
-/** Random hex of `bytes` bytes, never all zeros (an invalid id). */
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** Random hex of `bytes` bytes, never all zeros (an invalid id). Runs twice per request: kept cheap. */
 export function randomId(bytes: 8 | 16): string {
   const buffer = new Uint8Array(bytes);
   do crypto.getRandomValues(buffer);
   while (buffer.every((b) => b === 0));
-  return Array.from(buffer, (b) => b.toString(16).padStart(2, '0')).join('');
+  let hex = '';
+  for (const b of buffer) hex += HEX[b];
+  return hex;
 }
