@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { TenantViewSchema, UserViewSchema } from '../tenancy/views';
 
 /**
  * Free text bound for storage. Postgres rejects NUL and lone UTF-16 surrogates in text/jsonb, so both
@@ -23,27 +24,11 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
-export const TenantSchema = z
-  .object({
-    id: z.uuid(),
-    name: z.string(),
-    slug: z.string(),
-    plan: z.enum(['trial', 'free', 'pro', 'enterprise']),
-    status: z.enum(['active', 'suspended', 'cancelled']),
-    trial_ends_at: z.iso.datetime().nullable(),
-    trial: z.object({ active: z.boolean(), days_left: z.int().min(0) }),
-  })
-  .openapi('Tenant');
+export const TenantSchema = TenantViewSchema.extend({
+  trial: z.object({ active: z.boolean(), days_left: z.int().min(0) }),
+}).openapi('Tenant');
 
-export const UserSchema = z
-  .object({
-    id: z.uuid(),
-    clerk_user_id: z.string(),
-    email: z.string().nullable(),
-    name: z.string().nullable(),
-    role: z.enum(['admin', 'member']),
-  })
-  .openapi('User');
+export const UserSchema = UserViewSchema.openapi('User');
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { 'application/json': { schema } },
