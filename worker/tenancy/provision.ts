@@ -4,7 +4,7 @@ import { type Tenant, tenants, type User, users } from '../../db/schema';
 import type { AuthContext } from '../identity';
 import type { TenantKey } from './tenant-id';
 
-export interface Membership {
+export interface MembershipRows {
   tenant: Tenant;
   user: User;
 }
@@ -19,7 +19,7 @@ export async function provisionMembership(
   auth: Pick<AuthContext, 'userId' | 'orgRole' | 'email' | 'name'>,
   key: TenantKey,
   options: { trialDays: number; defaultName: string },
-): Promise<Membership> {
+): Promise<MembershipRows> {
   const name = options.defaultName.slice(0, 200);
   await tx
     .insert(tenants)
