@@ -5,8 +5,9 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { Settings } from '../config';
 import { ApiError, DependencyError } from '../errors';
-import type { AuthContext } from '../identity';
+import { type AuthContext, CLERK_ID } from '../identity';
 import { inSpan } from '../observability/spans';
+import { isStorableText } from '../schemas/common';
 import { tenantKeyFor } from '../tenancy/tenant-id';
 import type { AuthVariables, LoggerVariables, SettingsVariables } from '../types';
 
@@ -27,8 +28,6 @@ const PUBLIC_REASONS = new Set(['token_expired', 'session_pending']);
 
 const DEV_ROLES: Record<string, string> = { admin: 'org:admin', member: 'org:member' };
 
-// Bounded, printable ids before they reach SQL parameters, cache keys or logs.
-const CLERK_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const MAX_TOKEN_LENGTH = 8_192;
 
 // Token failures whose cause is on our side of the wire (keys unreachable), not the caller's token.
@@ -177,7 +176,7 @@ function bearerToken(header: string | undefined) {
 export function authFromClaims(claims: Record<string, unknown>): AuthContext | null {
   // Claims end up in Postgres text columns, which refuse NUL and lone surrogates: such a value is dropped.
   const str = (v: unknown) =>
-    typeof v === 'string' && v.length > 0 && v.length <= 256 && !/\p{Cc}/u.test(v) && v.isWellFormed() ? v : null;
+    typeof v === 'string' && v.length > 0 && v.length <= 256 && isStorableText(v) ? v : null;
   const userId = str(claims.sub);
   if (!userId || !CLERK_ID.test(userId)) return null;
   const v2 = typeof claims.o === 'object' && claims.o !== null ? (claims.o as Record<string, unknown>) : null;
