@@ -35,21 +35,30 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
 };
 
 export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
-  errorResponse(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`));
+  errorResponse(c, new ApiError(404, { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }));
 
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof ZodError) {
-    return new ApiError(422, 'validation_failed', 'The request is not valid', issuesOf(err));
+    return new ApiError(422, {
+      code: 'validation_failed',
+      message: 'The request is not valid',
+      details: issuesOf(err),
+    });
   }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
-    return new ApiError(status, CODE_BY_STATUS[status] ?? 'http_error', err.message || 'Request failed');
+    return new ApiError(status, {
+      code: CODE_BY_STATUS[status] ?? 'http_error',
+      message: err.message || 'Request failed',
+    });
   }
   // The details (which may quote a credential-bearing value) are in the log, not the response.
-  if (err instanceof ConfigError) return new ApiError(500, 'config_invalid', 'The service is misconfigured');
+  if (err instanceof ConfigError) {
+    return new ApiError(500, { code: 'config_invalid', message: 'The service is misconfigured' });
+  }
   if (isUnavailableError(err)) return new DependencyError('database', err);
-  return new ApiError(500, 'internal_error', 'An unexpected error occurred');
+  return new ApiError(500, { code: 'internal_error', message: 'An unexpected error occurred' });
 }
 
 /**

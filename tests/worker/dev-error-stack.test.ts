@@ -15,7 +15,7 @@ function devApp() {
     await next();
   });
   app.get('/not-configured', () => {
-    throw new ApiError(503, 'webhooks_not_configured', 'CLERK_WEBHOOK_SECRET is not set');
+    throw new ApiError(503, { code: 'webhooks_not_configured', message: 'CLERK_WEBHOOK_SECRET is not set' });
   });
   app.get('/bug', () => {
     throw new TypeError('boom');

@@ -51,7 +51,7 @@ export function auth({
       c.var.logger.warn('authentication refused', { auth_failure_reason: reason });
       trace.getActiveSpan()?.setAttribute('auth.failure_reason', reason);
       const code = c.var.settings.isDevelopment || PUBLIC_REASONS.has(reason) ? reason : 'unauthenticated';
-      throw new ApiError(401, code, message);
+      throw new ApiError(401, { code, message });
     };
 
     const devUser = c.req.header(devHeader);

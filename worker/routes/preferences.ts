@@ -111,7 +111,9 @@ export const preferences = createRouter()
   })
   .openapi(patchPreferences, async (c) => {
     const patch = c.req.valid('json');
-    if (Object.keys(patch).length === 0) throw new ApiError(422, 'validation_failed', 'The patch is empty');
+    if (Object.keys(patch).length === 0) {
+      throw new ApiError(422, { code: 'validation_failed', message: 'The patch is empty' });
+    }
     const doc = await c.var.db.withTenant(c.var.tenant.id, (tx) =>
       writePreferences(tx, target(c), precondition(c.req.valid('header')['if-match']), (current) =>
         mergePatch(current, patch),
