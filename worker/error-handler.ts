@@ -2,7 +2,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
-import { isUnavailableError } from '../db/client';
+import { driverError, isUnavailableError } from '../db/errors';
 import { ConfigError } from './config';
 import { ApiError, DependencyError } from './errors';
 import type { AppEnv } from './types';
@@ -28,10 +28,11 @@ const CODE_BY_STATUS: Record<number, string> = {
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const apiError = toApiError(err);
   const log = c.var.logger;
+  const cause = driverError(err);
   // An outage is expected and logged once per request, without a stack; anything else 5xx is a bug.
-  if (apiError.status === 503) log?.warn(apiError.message, { code: apiError.code, cause: String(rootCause(err)) });
-  else if (apiError.status >= 500) log?.error(apiError.message, { code: apiError.code, error: rootCause(err) });
-  return errorResponse(c, apiError, rootCause(err));
+  if (apiError.status === 503) log?.warn(apiError.message, { code: apiError.code, cause: String(cause) });
+  else if (apiError.status >= 500) log?.error(apiError.message, { code: apiError.code, error: cause });
+  return errorResponse(c, apiError, cause);
 };
 
 export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
@@ -59,14 +60,6 @@ export function toApiError(err: unknown): ApiError {
   }
   if (isUnavailableError(err)) return new DependencyError('database', err);
   return new ApiError(500, { code: 'internal_error', message: 'An unexpected error occurred' });
-}
-
-/**
- * drizzle wraps a failed statement as "Failed query: <sql>\nparams: <values>": the values (emails,
- * names, documents) must not reach logs, spans or responses, so the driver's own error is used.
- */
-function rootCause(err: unknown): unknown {
-  return err instanceof Error && err.message.startsWith('Failed query:') && err.cause !== undefined ? err.cause : err;
 }
 
 export function issuesOf(err: ZodError) {

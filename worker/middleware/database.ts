@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
-import { createDatabase, type Database, isUnavailableError } from '../../db/client';
+import { createDatabase, type Database } from '../../db/client';
+import { isUnavailableError } from '../../db/errors';
 import { openWorkersSocket } from '../../db/workers-socket';
 import { DependencyError } from '../errors';
 import { NO_METRICS } from '../observability/metrics/recorder';
