@@ -3,6 +3,7 @@ import { TokenVerificationError } from '@clerk/backend/errors';
 import { SpanKind, trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
+import { USER_ROLES } from '../../db/schema';
 import type { Settings } from '../config';
 import { ApiError, DependencyError } from '../errors';
 import { type AuthContext, CLERK_ID } from '../identity';
@@ -26,7 +27,8 @@ export type AuthOptions = {
 /** Reasons a 401 may name outside development; every other one is `unauthenticated` (the log has it). */
 const PUBLIC_REASONS = new Set(['token_expired', 'session_pending']);
 
-const DEV_ROLES: Record<string, string> = { admin: 'org:admin', member: 'org:member' };
+// A dev user's org role, by the tenant role it gives them (roleFor maps it back). A Map: no inherited keys.
+const DEV_ROLES = new Map<string, string>(USER_ROLES.map((role) => [role, `org:${role}`]));
 
 const MAX_TOKEN_LENGTH = 8_192;
 
@@ -57,8 +59,8 @@ export function auth({
     const devUser = c.req.header(devHeader);
     if (settings.devBypass && devUser !== undefined) {
       if (!CLERK_ID.test(devUser)) refuse('unauthorized', `${devHeader} must be a Clerk-style user id`);
-      const orgRole = DEV_ROLES[c.req.header(devRoleHeader) ?? 'admin'];
-      if (!orgRole) return refuse('unauthorized', `${devRoleHeader} must be admin or member`);
+      const orgRole = DEV_ROLES.get(c.req.header(devRoleHeader) ?? 'admin');
+      if (!orgRole) return refuse('unauthorized', `${devRoleHeader} must be ${USER_ROLES.join(' or ')}`);
       const { orgId, orgName, email } = settings.devBypass;
       const who: AuthContext = {
         userId: devUser,
