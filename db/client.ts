@@ -1,5 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { isUnavailableError } from './errors';
 import { type Answer, answersOf, frame, type Opening } from './flight';
 import { inlineParams } from './inline-params';
 import { flightSpans, type SpanRunner, transactionSpan, untraced } from './tracing';
@@ -58,32 +59,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isUuid(value: string): boolean {
   return UUID.test(value);
-}
-
-/** Connection-level failures (as opposed to a bad statement) that mean "the database is down". */
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'CONNECT_TIMEOUT',
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '53300', // too_many_connections
-]);
-
-export function isUnavailableError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-  // A wrapper (drizzle's "Failed query: …\nparams: …") is judged by what it wraps, never by its text.
-  if (error.cause !== undefined) return isUnavailableError(error.cause);
-  // workerd's socket layer reports refused/failed connects as plain errors without a code.
-  return /connect|socket|network connection/i.test(error.message) && !('severity' in error);
 }
 
 const noop = () => {};

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   check,
   foreignKey,
@@ -33,9 +34,14 @@ const timestamps = {
     .$onUpdate(() => new Date()),
 };
 
+/** Each list is the one spelling of its values: the column's type, its check and the API's zod enum come from it. */
 export const TENANT_PLANS = ['trial', 'free', 'pro', 'enterprise'] as const;
 export const TENANT_STATUSES = ['active', 'suspended', 'cancelled'] as const;
 export const USER_ROLES = ['admin', 'member'] as const;
+
+// Inlined as literals, not parameters: a check constraint is DDL, and the migrations hold this exact text.
+const oneOf = (column: AnyPgColumn, values: readonly string[]) =>
+  sql`${column} in (${sql.raw(values.map((v) => `'${v}'`).join(', '))})`;
 
 export const tenants = pgTable(
   'tenants',
@@ -50,8 +56,8 @@ export const tenants = pgTable(
     ...timestamps,
   },
   (t) => [
-    check('tenants_plan_check', sql`${t.plan} in ('trial', 'free', 'pro', 'enterprise')`),
-    check('tenants_status_check', sql`${t.status} in ('active', 'suspended', 'cancelled')`),
+    check('tenants_plan_check', oneOf(t.plan, TENANT_PLANS)),
+    check('tenants_status_check', oneOf(t.status, TENANT_STATUSES)),
     isolation(sql`${t.id} = ${currentTenantId}`),
   ],
 );
@@ -76,7 +82,7 @@ export const users = pgTable(
     unique('users_tenant_id_id_unique').on(t.tenantId, t.id),
     index('users_clerk_user_id_idx').on(t.clerkUserId),
     index('users_email_idx').on(t.email),
-    check('users_role_check', sql`${t.role} in ('admin', 'member')`),
+    check('users_role_check', oneOf(t.role, USER_ROLES)),
     isolation(sql`${t.tenantId} = ${currentTenantId}`),
   ],
 );

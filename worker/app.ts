@@ -57,7 +57,10 @@ app
       bodyLimit({
         maxSize: MAX_BODY_BYTES,
         onError: () => {
-          throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+          throw new ApiError(413, {
+            code: 'payload_too_large',
+            message: `Request bodies are limited to ${MAX_BODY_BYTES} bytes`,
+          });
         },
       }),
     ),

@@ -57,7 +57,7 @@ export const DEPLOYED_SECRETS = [
 
 const DEPLOYED = new Set(['staging', 'production']);
 
-const envSchema = z.object({
+const varsSchema = z.object({
   ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('production'),
   SERVICE_VERSION: z.string().min(1).default('0.0.0'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -116,83 +116,29 @@ const envSchema = z.object({
   TRIAL_DAYS: z.coerce.number().int().min(0).max(365).default(14),
 });
 
-export type Environment = z.infer<typeof envSchema>['ENVIRONMENT'];
+type Vars = z.infer<typeof varsSchema>;
 
-export interface Settings {
-  environment: Environment;
-  isDevelopment: boolean;
-  service: { name: 'meatymusic-api'; title: string; description: string; version: string };
-  cors: { origins: string[] };
-  db: { hyperdrive: Hyperdrive; statementTimeoutMs: number };
-  obs: {
-    logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
-    tracingEnabled: boolean;
-    sampleRatio: number;
-    trustParentSampling: boolean;
-    /** Where spans go: OBS_OTEL_EXPORTER_TYPE, or what the endpoint and environment imply. */
-    exporter: 'otlp' | 'console' | 'none';
-    /** OTLP/HTTP traces endpoint (required when the exporter is otlp). */
-    otlp: { endpoint: string; headers: Record<string, string> } | null;
-    /** OTLP/HTTP metrics export; null when off or when there is no endpoint. */
-    metrics: { url: string; headers: Record<string, string>; exportDelayMs: number } | null;
-  };
-  cache: { tenantTtlSeconds: number; preferencesTtlSeconds: number };
-  /** Null when no Upstash endpoint is configured: cache and rate limits are then off. */
-  redis: { url: string; token: string; timeoutMs: number; keyPrefix: string } | null;
-  rateLimit: {
-    enabled: boolean;
-    userPerMinute: number;
-    tenantPerMinute: number;
-    /** The per-client limiter that runs before authentication; null when off or not bound. */
-    client: RateLimit | null;
-  };
-  auth: {
-    /** PEM public key for networkless verification; JWKS via the secret key otherwise. */
-    jwtKey?: string;
-    secretKey?: string;
-    authorizedParties: string[];
-    clockSkewMs: number;
-    webhookSecret?: string;
-    /** Only ever non-null in development (enforced below). */
-    // The user id comes from the X-Dev-User header; these say where that user lands.
-    devBypass: { email: string; orgId: string; orgName: string } | null;
-  };
-  tenancy: { trialDays: number };
-}
+type Exporter = NonNullable<Vars['OBS_OTEL_EXPORTER_TYPE']>;
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(readonly issues: string[]) {
-    super(`Invalid Worker configuration: ${issues.join('; ')}`);
-  }
-}
+/** A setting at odds with the others, named by its var (none for what no one var is at fault for). */
+type Problem = [name: keyof Vars | null, message: string];
 
-export function parseSettings(env: Record<string, unknown>): Settings {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`));
-  }
-  const e = parsed.data;
-  const problems: string[] = [];
-  if (e.DEV_AUTH_BYPASS && e.ENVIRONMENT !== 'development') {
-    problems.push(`DEV_AUTH_BYPASS: must not be enabled when ENVIRONMENT is ${e.ENVIRONMENT}`);
-  }
-  const exporter =
+/**
+ * What the Worker runs with: the vars, checked one by one and then together, in the nested shape
+ * the code reads. Its output type is `Settings`.
+ */
+const settingsSchema = varsSchema.transform((e, ctx) => {
+  const exporter: Exporter =
     e.OBS_OTEL_EXPORTER_TYPE ??
     (e.OTEL_EXPORTER_OTLP_ENDPOINT ? 'otlp' : e.ENVIRONMENT === 'development' ? 'console' : 'none');
-  if (exporter === 'otlp' && !e.OTEL_EXPORTER_OTLP_ENDPOINT) {
-    problems.push('OTEL_EXPORTER_OTLP_ENDPOINT: required when OBS_OTEL_EXPORTER_TYPE is otlp');
-  }
-  if (e.UPSTASH_REDIS_REST_URL && !e.UPSTASH_REDIS_REST_TOKEN) {
-    problems.push('UPSTASH_REDIS_REST_TOKEN: required when UPSTASH_REDIS_REST_URL is set');
-  }
-  if (DEPLOYED.has(e.ENVIRONMENT)) problems.push(...deployedProblems(e, env));
-  if (problems.length) throw new ConfigError(problems);
+  const problems = conflicts(e, exporter);
+  for (const [name, message] of problems) ctx.addIssue({ code: 'custom', path: name ? [name] : [], message });
+  if (problems.length) return z.NEVER;
   return {
     environment: e.ENVIRONMENT,
     isDevelopment: e.ENVIRONMENT === 'development',
     service: {
-      name: 'meatymusic-api',
+      name: 'meatymusic-api' as const,
       title: 'MeatyMusic AMCS API',
       description: 'Agentic Music Creation System',
       version: e.SERVICE_VERSION,
@@ -204,13 +150,17 @@ export function parseSettings(env: Record<string, unknown>): Settings {
       tracingEnabled: e.OBS_TRACING_ENABLED,
       sampleRatio: e.OTEL_SAMPLE_RATIO,
       trustParentSampling: e.OTEL_TRUST_PARENT_SAMPLING,
+      /** Where spans go: OBS_OTEL_EXPORTER_TYPE, or what the endpoint and environment imply. */
       exporter,
+      /** OTLP/HTTP traces endpoint (required when the exporter is otlp). */
       otlp: e.OTEL_EXPORTER_OTLP_ENDPOINT
         ? { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, headers: e.OTEL_EXPORTER_OTLP_HEADERS }
         : null,
+      /** OTLP/HTTP metrics export; null when off or when there is no endpoint. */
       metrics: metricsExport(e),
     },
     cache: { tenantTtlSeconds: e.CACHE_TENANT_TTL_SECONDS, preferencesTtlSeconds: e.CACHE_PREFERENCES_TTL_SECONDS },
+    /** Null when no Upstash endpoint is configured: cache and rate limits are then off. */
     redis:
       e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN
         ? {
@@ -224,46 +174,79 @@ export function parseSettings(env: Record<string, unknown>): Settings {
       enabled: e.RATE_LIMIT_ENABLED,
       userPerMinute: e.RATE_LIMIT_USER_PER_MINUTE,
       tenantPerMinute: e.RATE_LIMIT_TENANT_PER_MINUTE,
+      /** The per-client limiter that runs before authentication; null when off or not bound. */
       client: e.RATE_LIMIT_CLIENT_ENABLED ? (e.CLIENT_LIMITER ?? null) : null,
     },
     auth: {
+      /** PEM public key for networkless verification; JWKS via the secret key otherwise. */
       // Secrets pasted into one-line env files carry literal "\n"; the PEM parser needs real newlines.
       jwtKey: e.CLERK_JWT_KEY?.replaceAll('\\n', '\n'),
       secretKey: e.CLERK_SECRET_KEY,
       authorizedParties: e.CLERK_AUTHORIZED_PARTIES,
       clockSkewMs: e.AUTH_CLOCK_SKEW_MS,
       webhookSecret: e.CLERK_WEBHOOK_SECRET,
+      /** Only ever non-null in development (see conflicts). */
+      // The user id comes from the X-Dev-User header; these say where that user lands.
       devBypass: e.DEV_AUTH_BYPASS ? { email: e.DEV_USER_EMAIL, orgId: e.DEV_ORG_ID, orgName: e.DEV_ORG_NAME } : null,
     },
     tenancy: { trialDays: e.TRIAL_DAYS },
   };
+});
+
+export type Settings = z.output<typeof settingsSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly issues: string[]) {
+    super(`Invalid Worker configuration: ${issues.join('; ')}`);
+  }
+}
+
+export function parseSettings(env: Record<string, unknown>): Settings {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)),
+    );
+  }
+  return parsed.data;
 }
 
 /**
- * What staging and production must have on top of a valid schema; every gap is named, so one failed
- * start (or `npm run deploy:check`) lists all of them.
+ * Vars each valid alone but not together, and what staging and production must have on top. Every
+ * gap is named, so one failed start (or `npm run deploy:check`) lists all of them.
  */
-function deployedProblems(e: z.infer<typeof envSchema>, env: Record<string, unknown>): string[] {
-  const problems: string[] = [];
-  const missing = DEPLOYED_SECRETS.filter((name) => typeof env[name] !== 'string' || env[name] === '');
-  if (missing.length) problems.push(`missing required secrets: ${missing.join(', ')}`);
-  for (const [name, values] of [
-    ['CORS_ORIGINS', e.CORS_ORIGINS],
-    // Without it `azp` goes unchecked: a token minted for any app of the same Clerk instance would pass.
-    ['CLERK_AUTHORIZED_PARTIES', e.CLERK_AUTHORIZED_PARTIES],
-  ] as const) {
-    if (values.length === 0) problems.push(`${name}: required in ${e.ENVIRONMENT} (the site's https origins)`);
+function conflicts(e: Vars, exporter: Exporter): Problem[] {
+  const problems: Problem[] = [];
+  if (e.DEV_AUTH_BYPASS && e.ENVIRONMENT !== 'development') {
+    problems.push(['DEV_AUTH_BYPASS', `must not be enabled when ENVIRONMENT is ${e.ENVIRONMENT}`]);
+  }
+  if (exporter === 'otlp' && !e.OTEL_EXPORTER_OTLP_ENDPOINT) {
+    problems.push(['OTEL_EXPORTER_OTLP_ENDPOINT', 'required when OBS_OTEL_EXPORTER_TYPE is otlp']);
+  }
+  if (e.UPSTASH_REDIS_REST_URL && !e.UPSTASH_REDIS_REST_TOKEN) {
+    problems.push(['UPSTASH_REDIS_REST_TOKEN', 'required when UPSTASH_REDIS_REST_URL is set']);
+  }
+  if (!DEPLOYED.has(e.ENVIRONMENT)) return problems;
+  // Empty counts as missing: the schema reads an empty secret as unset.
+  const missing = DEPLOYED_SECRETS.filter((name) => e[name] === undefined);
+  if (missing.length) problems.push([null, `missing required secrets: ${missing.join(', ')}`]);
+  for (const name of ['CORS_ORIGINS', 'CLERK_AUTHORIZED_PARTIES'] as const) {
+    // CLERK_AUTHORIZED_PARTIES: without it `azp` goes unchecked, and a token minted for any app of the
+    // same Clerk instance would pass.
+    const values = e[name];
+    if (values.length === 0) problems.push([name, `required in ${e.ENVIRONMENT} (the site's https origins)`]);
     const plain = values.filter((origin) => !origin.startsWith('https://'));
-    if (plain.length) problems.push(`${name}: only https origins in ${e.ENVIRONMENT}, not ${plain.join(', ')}`);
+    if (plain.length) problems.push([name, `only https origins in ${e.ENVIRONMENT}, not ${plain.join(', ')}`]);
   }
   // A staging Worker, or one of its previews, can then never touch production's keys.
   if (e.REDIS_KEY_PREFIX !== e.ENVIRONMENT && !e.REDIS_KEY_PREFIX.startsWith(`${e.ENVIRONMENT}:`)) {
-    problems.push(`REDIS_KEY_PREFIX: must be "${e.ENVIRONMENT}" or start with "${e.ENVIRONMENT}:"`);
+    problems.push(['REDIS_KEY_PREFIX', `must be "${e.ENVIRONMENT}" or start with "${e.ENVIRONMENT}:"`]);
   }
   return problems;
 }
 
-function metricsExport(e: z.infer<typeof envSchema>): Settings['obs']['metrics'] {
+function metricsExport(e: Vars) {
   const base = e.OTEL_EXPORTER_OTLP_ENDPOINT;
   const url = e.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT ?? (base && signalUrl(base, 'metrics'));
   if (!e.OBS_METRICS_ENABLED || !url) return null;

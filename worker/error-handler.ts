@@ -2,7 +2,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
-import { isUnavailableError } from '../db/client';
+import { driverError, isUnavailableError } from '../db/errors';
 import { ConfigError } from './config';
 import { ApiError, DependencyError } from './errors';
 import type { AppEnv } from './types';
@@ -28,36 +28,38 @@ const CODE_BY_STATUS: Record<number, string> = {
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const apiError = toApiError(err);
   const log = c.var.logger;
+  const cause = driverError(err);
   // An outage is expected and logged once per request, without a stack; anything else 5xx is a bug.
-  if (apiError.status === 503) log?.warn(apiError.message, { code: apiError.code, cause: String(rootCause(err)) });
-  else if (apiError.status >= 500) log?.error(apiError.message, { code: apiError.code, error: rootCause(err) });
-  return errorResponse(c, apiError, rootCause(err));
+  if (apiError.status === 503) log?.warn(apiError.message, { code: apiError.code, cause: String(cause) });
+  else if (apiError.status >= 500) log?.error(apiError.message, { code: apiError.code, error: cause });
+  return errorResponse(c, apiError, cause);
 };
 
 export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
-  errorResponse(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`));
+  errorResponse(c, new ApiError(404, { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }));
 
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof ZodError) {
-    return new ApiError(422, 'validation_failed', 'The request is not valid', issuesOf(err));
+    return new ApiError(422, {
+      code: 'validation_failed',
+      message: 'The request is not valid',
+      details: issuesOf(err),
+    });
   }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
-    return new ApiError(status, CODE_BY_STATUS[status] ?? 'http_error', err.message || 'Request failed');
+    return new ApiError(status, {
+      code: CODE_BY_STATUS[status] ?? 'http_error',
+      message: err.message || 'Request failed',
+    });
   }
   // The details (which may quote a credential-bearing value) are in the log, not the response.
-  if (err instanceof ConfigError) return new ApiError(500, 'config_invalid', 'The service is misconfigured');
+  if (err instanceof ConfigError) {
+    return new ApiError(500, { code: 'config_invalid', message: 'The service is misconfigured' });
+  }
   if (isUnavailableError(err)) return new DependencyError('database', err);
-  return new ApiError(500, 'internal_error', 'An unexpected error occurred');
-}
-
-/**
- * drizzle wraps a failed statement as "Failed query: <sql>\nparams: <values>": the values (emails,
- * names, documents) must not reach logs, spans or responses, so the driver's own error is used.
- */
-function rootCause(err: unknown): unknown {
-  return err instanceof Error && err.message.startsWith('Failed query:') && err.cause !== undefined ? err.cause : err;
+  return new ApiError(500, { code: 'internal_error', message: 'An unexpected error occurred' });
 }
 
 export function issuesOf(err: ZodError) {

@@ -1,20 +1,35 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-/** An error the API means to show: a status, a stable machine-readable code and a human message. */
+export interface ApiErrorOptions {
+  /** Stable and machine-readable: what clients branch on. */
+  code: string;
+  message: string;
+  /** Sent as `error.details`. */
+  details?: unknown;
+  /** Set on the response, e.g. Retry-After. */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/** An error the API means to show: a status, a stable code and a human message (options as in Hono's HTTPException). */
 export class ApiError extends Error {
   override name = 'ApiError';
+  readonly code: string;
+  readonly details: unknown;
+  readonly headers: Record<string, string> | undefined;
   constructor(
     readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-    readonly headers?: Record<string, string>,
+    { code, message, details, headers, ...errorOptions }: ApiErrorOptions,
   ) {
-    super(message);
+    // What is left is Error's own `cause`, passed only when given: as for a plain Error, no cause, no property.
+    super(message, errorOptions);
+    this.code = code;
+    this.details = details;
+    this.headers = headers;
   }
 }
 
-export const notFound = (what = 'Resource') => new ApiError(404, 'not_found', `${what} not found`);
+export const notFound = (what = 'Resource') => new ApiError(404, { code: 'not_found', message: `${what} not found` });
 
 /** Over a limit: 429 naming the scope that refused, with Retry-After (and the limit, where one is known). */
 export const tooManyRequests = (
@@ -22,13 +37,12 @@ export const tooManyRequests = (
   retryAfterSeconds: number,
   { limit, headers = {} }: { limit?: number; headers?: Record<string, string> } = {},
 ) =>
-  new ApiError(
-    429,
-    'rate_limited',
-    `Too many requests for this ${scope}; retry in ${retryAfterSeconds} s`,
-    { scope, ...(limit === undefined ? {} : { limit }), retry_after_seconds: retryAfterSeconds },
-    { ...headers, 'Retry-After': String(retryAfterSeconds) },
-  );
+  new ApiError(429, {
+    code: 'rate_limited',
+    message: `Too many requests for this ${scope}; retry in ${retryAfterSeconds} s`,
+    details: { scope, ...(limit === undefined ? {} : { limit }), retry_after_seconds: retryAfterSeconds },
+    headers: { ...headers, 'Retry-After': String(retryAfterSeconds) },
+  });
 
 /** A dependency (database, Redis, identity provider) cannot be reached: the caller may retry. */
 export class DependencyError extends ApiError {
@@ -36,7 +50,10 @@ export class DependencyError extends ApiError {
     readonly dependency: string,
     cause: unknown,
   ) {
-    super(503, `${dependency.replaceAll(' ', '_')}_unavailable`, `The ${dependency} is unavailable; retry shortly`);
-    this.cause = cause;
+    super(503, {
+      code: `${dependency.replaceAll(' ', '_')}_unavailable`,
+      message: `The ${dependency} is unavailable; retry shortly`,
+      cause,
+    });
   }
 }

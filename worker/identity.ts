@@ -1,5 +1,8 @@
 import type { TenantKey } from './tenancy/tenant-id';
 
+/** A Clerk id (user, organization): bounded and printable before it reaches SQL parameters, cache keys or logs. */
+export const CLERK_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
 /** Who is calling, as the verified token (or the dev bypass) says. Nothing here is from the request body. */
 export interface AuthContext {
   userId: string;

@@ -12,12 +12,11 @@ export function createRouter() {
     defaultHook: (result) => {
       if (result.success) return;
       const isBody = result.target === 'json' || result.target === 'form';
-      throw new ApiError(
-        isBody ? 422 : 400,
-        isBody ? 'validation_failed' : 'invalid_request',
-        isBody ? 'The request body is not valid' : `Invalid ${result.target}`,
-        issuesOf(result.error),
-      );
+      throw new ApiError(isBody ? 422 : 400, {
+        code: isBody ? 'validation_failed' : 'invalid_request',
+        message: isBody ? 'The request body is not valid' : `Invalid ${result.target}`,
+        details: issuesOf(result.error),
+      });
     },
   });
 }

@@ -14,3 +14,14 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T
 export class TimeoutError extends Error {
   override name = 'TimeoutError';
 }
+
+/**
+ * A time budget ran out: ours (withTimeout) or the platform's: AbortSignal.timeout() aborts a fetch
+ * with a DOMException named TimeoutError (AbortError where the runtime does not say why it aborted).
+ */
+export function isTimeout(error: unknown): boolean {
+  return (
+    error instanceof TimeoutError ||
+    (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+  );
+}

@@ -4,7 +4,7 @@ import type { Caller } from './identity';
 import type { Logger } from './observability/logger';
 import type { Metrics } from './observability/metrics/recorder';
 import type { RedisAccess } from './redis/client';
-import type { TenantView, UserView } from './tenancy/views';
+import type { Membership } from './tenancy/membership-cache';
 
 /**
  * What each middleware puts on the context, all in one place: middleware and routes import these,
@@ -18,7 +18,7 @@ export type LoggerVariables = { logger: Logger };
 export type DatabaseVariables = { db: Db };
 export type RedisVariables = { redis: RedisAccess };
 export type AuthVariables = { auth: Caller };
-export type TenantVariables = { tenant: TenantView; user: UserView };
+export type TenantVariables = Membership;
 
 /** The Hono environment of the whole app: bindings plus what each middleware puts on the context. */
 export type AppEnv = {

@@ -46,7 +46,7 @@ function app(vars: Record<string, string> = {}) {
       throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     })
     .get('/v1/me', () => {
-      throw new ApiError(401, 'token_expired', 'The session token is not valid');
+      throw new ApiError(401, { code: 'token_expired', message: 'The session token is not valid' });
     })
     .post('/v1/webhooks/clerk', (c) => c.json({ received: true }));
   hono.onError(onError);

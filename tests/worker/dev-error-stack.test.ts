@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:test';
+import { DrizzleQueryError } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../worker/config';
@@ -15,10 +16,13 @@ function devApp() {
     await next();
   });
   app.get('/not-configured', () => {
-    throw new ApiError(503, 'webhooks_not_configured', 'CLERK_WEBHOOK_SECRET is not set');
+    throw new ApiError(503, { code: 'webhooks_not_configured', message: 'CLERK_WEBHOOK_SECRET is not set' });
   });
   app.get('/bug', () => {
     throw new TypeError('boom');
+  });
+  app.get('/failed-query', () => {
+    throw new DrizzleQueryError('select * from users where email = $1', ['private@example.com'], new TypeError('boom'));
   });
   app.onError(onError);
   return app;
@@ -38,5 +42,14 @@ describe('error bodies in development', () => {
     expect(res.status).toBe(500);
     const { error } = (await res.json()) as { error: { stack?: string } };
     expect(error.stack).toMatch(/TypeError: boom/);
+  });
+
+  it("a failed statement's 500 shows the driver's error, never the statement or its parameters", async () => {
+    const res = await devApp().request('/failed-query');
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(JSON.parse(text).error.stack).toMatch(/TypeError: boom/);
+    expect(text).not.toContain('private@example.com');
+    expect(text).not.toContain('select');
   });
 });

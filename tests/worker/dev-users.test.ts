@@ -39,5 +39,7 @@ describe('dev users (the development bypass)', () => {
   it('refuses a role that is not admin or member', async () => {
     const res = await who({ 'X-Dev-User': 'user_dev', 'X-Dev-Role': 'owner' });
     expect(res.status).toBe(401);
+    // A name every object has is not a role either.
+    expect((await who({ 'X-Dev-User': 'user_dev', 'X-Dev-Role': 'toString' })).status).toBe(401);
   });
 });

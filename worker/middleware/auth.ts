@@ -3,10 +3,12 @@ import { TokenVerificationError } from '@clerk/backend/errors';
 import { SpanKind, trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
+import { USER_ROLES } from '../../db/schema';
 import type { Settings } from '../config';
 import { ApiError, DependencyError } from '../errors';
-import type { AuthContext } from '../identity';
+import { type AuthContext, CLERK_ID } from '../identity';
 import { inSpan } from '../observability/spans';
+import { isStorableText } from '../schemas/common';
 import { tenantKeyFor } from '../tenancy/tenant-id';
 import type { AuthVariables, LoggerVariables, SettingsVariables } from '../types';
 
@@ -25,10 +27,9 @@ export type AuthOptions = {
 /** Reasons a 401 may name outside development; every other one is `unauthenticated` (the log has it). */
 const PUBLIC_REASONS = new Set(['token_expired', 'session_pending']);
 
-const DEV_ROLES: Record<string, string> = { admin: 'org:admin', member: 'org:member' };
+// A dev user's org role, by the tenant role it gives them (roleFor maps it back). A Map: no inherited keys.
+const DEV_ROLES = new Map<string, string>(USER_ROLES.map((role) => [role, `org:${role}`]));
 
-// Bounded, printable ids before they reach SQL parameters, cache keys or logs.
-const CLERK_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const MAX_TOKEN_LENGTH = 8_192;
 
 // Token failures whose cause is on our side of the wire (keys unreachable), not the caller's token.
@@ -52,14 +53,14 @@ export function auth({
       c.var.logger.warn('authentication refused', { auth_failure_reason: reason });
       trace.getActiveSpan()?.setAttribute('auth.failure_reason', reason);
       const code = c.var.settings.isDevelopment || PUBLIC_REASONS.has(reason) ? reason : 'unauthenticated';
-      throw new ApiError(401, code, message);
+      throw new ApiError(401, { code, message });
     };
 
     const devUser = c.req.header(devHeader);
     if (settings.devBypass && devUser !== undefined) {
       if (!CLERK_ID.test(devUser)) refuse('unauthorized', `${devHeader} must be a Clerk-style user id`);
-      const orgRole = DEV_ROLES[c.req.header(devRoleHeader) ?? 'admin'];
-      if (!orgRole) return refuse('unauthorized', `${devRoleHeader} must be admin or member`);
+      const orgRole = DEV_ROLES.get(c.req.header(devRoleHeader) ?? 'admin');
+      if (!orgRole) return refuse('unauthorized', `${devRoleHeader} must be ${USER_ROLES.join(' or ')}`);
       const { orgId, orgName, email } = settings.devBypass;
       const who: AuthContext = {
         userId: devUser,
@@ -177,7 +178,7 @@ function bearerToken(header: string | undefined) {
 export function authFromClaims(claims: Record<string, unknown>): AuthContext | null {
   // Claims end up in Postgres text columns, which refuse NUL and lone surrogates: such a value is dropped.
   const str = (v: unknown) =>
-    typeof v === 'string' && v.length > 0 && v.length <= 256 && !/\p{Cc}/u.test(v) && v.isWellFormed() ? v : null;
+    typeof v === 'string' && v.length > 0 && v.length <= 256 && isStorableText(v) ? v : null;
   const userId = str(claims.sub);
   if (!userId || !CLERK_ID.test(userId)) return null;
   const v2 = typeof claims.o === 'object' && claims.o !== null ? (claims.o as Record<string, unknown>) : null;

@@ -1,6 +1,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import type { MiddlewareHandler } from 'hono';
-import { createDatabase, type Database, isUnavailableError } from '../../db/client';
+import { createDatabase, type Database } from '../../db/client';
+import { isUnavailableError } from '../../db/errors';
 import type { SpanRunner } from '../../db/tracing';
 import { openWorkersSocket } from '../../db/workers-socket';
 import { DependencyError } from '../errors';

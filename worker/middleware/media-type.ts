@@ -24,11 +24,13 @@ export function mediaType({ declared }: MediaTypeOptions): MiddlewareHandler {
 
     const contentType = c.req.header('Content-Type');
     if (accepted.length === 0) {
-      throw new ApiError(415, 'unsupported_media_type', `${method} ${route} takes no request body`);
+      throw new ApiError(415, { code: 'unsupported_media_type', message: `${method} ${route} takes no request body` });
     }
     if (!contentType || !accepted.includes(essence(contentType) ?? '')) {
-      throw new ApiError(415, 'unsupported_media_type', `Content-Type must be ${accepted.join(' or ')}`, {
-        accepted,
+      throw new ApiError(415, {
+        code: 'unsupported_media_type',
+        message: `Content-Type must be ${accepted.join(' or ')}`,
+        details: { accepted },
       });
     }
     await next();

@@ -28,7 +28,7 @@ export function tenant(): MiddlewareHandler<{
       return { tenant: tenantView(row.tenant), user: userView(row.user) };
     });
     if (membership.tenant.status !== 'active') {
-      throw new ApiError(403, 'tenant_inactive', `This workspace is ${membership.tenant.status}`);
+      throw new ApiError(403, { code: 'tenant_inactive', message: `This workspace is ${membership.tenant.status}` });
     }
     c.set('tenant', membership.tenant);
     c.set('user', membership.user);

@@ -31,8 +31,10 @@ export function readPreferences(tx: TenantTx, userId: string): PromiseLike<Versi
 export type Change = { replace: StoredPreferences } | { patch: PreferencesPatch };
 
 export const stale = (current: number) =>
-  new ApiError(412, 'precondition_failed', `The preferences changed (now version ${current}); reload and retry`, {
-    current_version: current,
+  new ApiError(412, {
+    code: 'precondition_failed',
+    message: `The preferences changed (now version ${current}); reload and retry`,
+    details: { current_version: current },
   });
 
 /**

@@ -4,7 +4,7 @@ import type { Settings } from '../config';
 import type { Logger } from '../observability/logger';
 import { type Metrics, NO_METRICS } from '../observability/metrics/recorder';
 import { inSpan } from '../observability/spans';
-import { withTimeout } from '../timeout';
+import { isTimeout, withTimeout } from '../timeout';
 
 export type RedisSettings = NonNullable<Settings['redis']>;
 
@@ -160,8 +160,4 @@ export function createRedisAccess(
       return { latency_ms: Math.round((performance.now() - started) * 10) / 10 };
     },
   };
-}
-
-function isTimeout(error: unknown) {
-  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
 }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import { withTimeout } from '../timeout';
+import { isStatementTimeout } from '../../db/errors';
+import { isTimeout, withTimeout } from '../timeout';
 import type { AppEnv } from '../types';
 
 type Vector = 'available' | 'unavailable' | 'unknown';
@@ -16,8 +17,7 @@ async function probe(run: () => Promise<{ latency_ms: number }>): Promise<Probe>
     return { check: { status: 'up', ...(await withTimeout(run(), CHECK_TIMEOUT_MS)) } };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    const timedOut =
-      /no answer within|timeout/i.test(detail) || (error instanceof Error && error.name === 'TimeoutError');
+    const timedOut = isTimeout(error) || isStatementTimeout(error);
     return { check: { status: 'down', reason: timedOut ? 'timeout' : 'unavailable' }, detail };
   }
 }

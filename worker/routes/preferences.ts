@@ -111,7 +111,9 @@ export const preferences = createRouter()
   .openapi(putPreferences, async (c) => write(c, { replace: c.req.valid('json').preferences }))
   .openapi(patchPreferences, async (c) => {
     const patch = c.req.valid('json');
-    if (Object.keys(patch).length === 0) throw new ApiError(422, 'validation_failed', 'The patch is empty');
+    if (Object.keys(patch).length === 0) {
+      throw new ApiError(422, { code: 'validation_failed', message: 'The patch is empty' });
+    }
     return write(c, { patch });
   });
 

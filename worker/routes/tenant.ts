@@ -44,7 +44,9 @@ export const tenant = createRouter()
     return c.json(withTrial(row), 200);
   })
   .openapi(updateTenant, async (c) => {
-    if (c.var.user.role !== 'admin') throw new ApiError(403, 'forbidden', 'Only tenant admins can rename the tenant');
+    if (c.var.user.role !== 'admin') {
+      throw new ApiError(403, { code: 'forbidden', message: 'Only tenant admins can rename the tenant' });
+    }
     const { name } = c.req.valid('json');
     const id = c.var.tenant.id;
     const [row] = await c.var.db.writeTenant(id, (tx) =>

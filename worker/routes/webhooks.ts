@@ -25,12 +25,17 @@ webhooks.post(
   bodyLimit({
     maxSize: MAX_WEBHOOK_BYTES,
     onError: () => {
-      throw new ApiError(413, 'payload_too_large', `Webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes`);
+      throw new ApiError(413, {
+        code: 'payload_too_large',
+        message: `Webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes`,
+      });
     },
   }),
   async (c) => {
     const secret = c.var.settings.auth.webhookSecret;
-    if (!secret) throw new ApiError(503, 'webhooks_not_configured', 'CLERK_WEBHOOK_SECRET is not set');
+    if (!secret) {
+      throw new ApiError(503, { code: 'webhooks_not_configured', message: 'CLERK_WEBHOOK_SECRET is not set' });
+    }
     const raw = await c.req.text();
     const svixId = c.req.header('svix-id') ?? '';
     try {
@@ -40,22 +45,37 @@ webhooks.post(
         'svix-signature': c.req.header('svix-signature') ?? '',
       });
     } catch {
-      throw new ApiError(401, 'invalid_signature', 'The webhook signature or timestamp is not valid');
+      throw new ApiError(401, {
+        code: 'invalid_signature',
+        message: 'The webhook signature or timestamp is not valid',
+      });
     }
 
     let body: unknown;
     try {
       body = JSON.parse(raw);
     } catch {
-      throw new ApiError(400, 'bad_request', 'Malformed JSON in webhook body');
+      throw new ApiError(400, { code: 'bad_request', message: 'Malformed JSON in webhook body' });
     }
     const envelope = Envelope.safeParse(body);
-    if (!envelope.success) throw new ApiError(422, 'validation_failed', 'Not a Clerk event', issuesOf(envelope.error));
+    if (!envelope.success) {
+      throw new ApiError(422, {
+        code: 'validation_failed',
+        message: 'Not a Clerk event',
+        details: issuesOf(envelope.error),
+      });
+    }
     if (!handled.has(envelope.data.type)) return c.json({ received: true, handled: false }, 200);
 
     const event = ClerkEventSchema.and(EventTimeSchema).safeParse(body);
-    if (!event.success) throw new ApiError(422, 'validation_failed', 'Unexpected event payload', issuesOf(event.error));
-    if (svixId.length > 200) throw new ApiError(400, 'bad_request', 'svix-id is too long');
+    if (!event.success) {
+      throw new ApiError(422, {
+        code: 'validation_failed',
+        message: 'Unexpected event payload',
+        details: issuesOf(event.error),
+      });
+    }
+    if (svixId.length > 200) throw new ApiError(400, { code: 'bad_request', message: 'svix-id is too long' });
     const delivery = { svixId, eventAt: event.data.timestamp };
     const result = await applyClerkDelivery(c.var.db, event.data, delivery, c.var.settings.tenancy.trialDays);
     if (result.outcome !== 'applied') {

@@ -1,15 +1,20 @@
 import { z } from '@hono/zod-openapi';
+import { TenantViewSchema, UserViewSchema } from '../tenancy/views';
 
 /**
- * Free text bound for storage. Postgres rejects NUL and lone UTF-16 surrogates in text/jsonb, so both
- * are refused here (as 422) instead of failing the insert (as 500); other control characters too.
+ * Text Postgres stores as given: it rejects NUL and lone UTF-16 surrogates in text/jsonb, and other
+ * control characters are refused with NUL. Each rule carries what a refusal says.
  */
+const STORABLE_TEXT: [(v: string) => boolean, string][] = [
+  [(v) => !/\p{Cc}/u.test(v), 'must not contain control characters'],
+  [(v) => v.isWellFormed(), 'must be well-formed Unicode (no lone surrogates)'],
+];
+
+export const isStorableText = (v: string) => STORABLE_TEXT.every(([ok]) => ok(v));
+
+/** Free text bound for storage: what Postgres would refuse is refused here (as 422), not at the insert (as 500). */
 export const text = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters')
-    .refine((v) => v.isWellFormed(), 'must be well-formed Unicode (no lone surrogates)');
+  STORABLE_TEXT.reduce((schema, [ok, message]) => schema.refine(ok, message), z.string().max(max));
 
 export const ErrorSchema = z
   .object({
@@ -23,27 +28,11 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
-export const TenantSchema = z
-  .object({
-    id: z.uuid(),
-    name: z.string(),
-    slug: z.string(),
-    plan: z.enum(['trial', 'free', 'pro', 'enterprise']),
-    status: z.enum(['active', 'suspended', 'cancelled']),
-    trial_ends_at: z.iso.datetime().nullable(),
-    trial: z.object({ active: z.boolean(), days_left: z.int().min(0) }),
-  })
-  .openapi('Tenant');
+export const TenantSchema = TenantViewSchema.extend({
+  trial: z.object({ active: z.boolean(), days_left: z.int().min(0) }),
+}).openapi('Tenant');
 
-export const UserSchema = z
-  .object({
-    id: z.uuid(),
-    clerk_user_id: z.string(),
-    email: z.string().nullable(),
-    name: z.string().nullable(),
-    role: z.enum(['admin', 'member']),
-  })
-  .openapi('User');
+export const UserSchema = UserViewSchema.openapi('User');
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { 'application/json': { schema } },

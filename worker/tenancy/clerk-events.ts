@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { CLERK_ID } from '../identity';
 import { text } from '../schemas/common';
 
 /** The parts of Clerk's webhook payloads we keep in sync; everything else in them is ignored. */
-const clerkId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
+const clerkId = z.string().regex(CLERK_ID);
 // Stored in Postgres text columns: NUL, control characters and lone surrogates are refused (422).
 const name = text(200).nullish();
 

@@ -1,28 +1,11 @@
 import { z } from 'zod';
-import { TENANT_PLANS, TENANT_STATUSES, USER_ROLES } from '../../db/schema';
 import { cached, tenantCacheKey } from '../redis/cache';
 import type { RedisAccess } from '../redis/client';
-import type { TenantView, UserView } from './views';
+import { TenantViewSchema, type UserView, UserViewSchema } from './views';
 
-export type Membership = { tenant: TenantView; user: UserView };
+const MembershipSchema = z.object({ tenant: TenantViewSchema, user: UserViewSchema });
 
-const MembershipSchema: z.ZodType<Membership> = z.object({
-  tenant: z.object({
-    id: z.uuid(),
-    name: z.string(),
-    slug: z.string(),
-    plan: z.enum(TENANT_PLANS),
-    status: z.enum(TENANT_STATUSES),
-    trial_ends_at: z.iso.datetime().nullable(),
-  }),
-  user: z.object({
-    id: z.uuid(),
-    clerk_user_id: z.string(),
-    email: z.string().nullable(),
-    name: z.string().nullable(),
-    role: z.enum(USER_ROLES),
-  }),
-});
+export type Membership = z.infer<typeof MembershipSchema>;
 
 export const membershipKey = (tenantId: string, clerkUserId: string) =>
   tenantCacheKey(tenantId, 'membership', clerkUserId);

@@ -20,11 +20,10 @@ export async function tenantKeyFor({ userId, orgId, tenantClaim }: TenantClaims)
     ? { kind: 'org', id: await uuidV5(`org:${orgId}`), clerkOrgId: orgId }
     : { kind: 'personal', id: await uuidV5(`user:${userId}`), clerkOrgId: null };
   if (tenantClaim !== null && !(isUuid(tenantClaim) && tenantClaim.toLowerCase() === key.id)) {
-    throw new ApiError(
-      403,
-      'tenant_claim_mismatch',
-      "The token's tenant_id claim does not name the tenant of its organization",
-    );
+    throw new ApiError(403, {
+      code: 'tenant_claim_mismatch',
+      message: "The token's tenant_id claim does not name the tenant of its organization",
+    });
   }
   return key;
 }

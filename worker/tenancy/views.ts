@@ -1,22 +1,29 @@
-import type { Tenant, User } from '../../db/schema';
+import { z } from 'zod';
+import { TENANT_PLANS, TENANT_STATUSES, type Tenant, USER_ROLES, type User } from '../../db/schema';
 
-/** JSON shapes of the API (snake_case, ISO dates); also what the membership cache stores. */
-export interface TenantView {
-  id: string;
-  name: string;
-  slug: string;
-  plan: Tenant['plan'];
-  status: Tenant['status'];
-  trial_ends_at: string | null;
-}
+/**
+ * The JSON shapes of the API (snake_case, ISO dates), and what the membership cache stores: the
+ * OpenAPI schemas, the cache's validation and the types below all derive from these two.
+ */
+export const TenantViewSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  slug: z.string(),
+  plan: z.enum(TENANT_PLANS),
+  status: z.enum(TENANT_STATUSES),
+  trial_ends_at: z.iso.datetime().nullable(),
+});
 
-export interface UserView {
-  id: string;
-  clerk_user_id: string;
-  email: string | null;
-  name: string | null;
-  role: User['role'];
-}
+export const UserViewSchema = z.object({
+  id: z.uuid(),
+  clerk_user_id: z.string(),
+  email: z.string().nullable(),
+  name: z.string().nullable(),
+  role: z.enum(USER_ROLES),
+});
+
+export type TenantView = z.infer<typeof TenantViewSchema>;
+export type UserView = z.infer<typeof UserViewSchema>;
 
 export const tenantView = (t: Tenant): TenantView => ({
   id: t.id,
