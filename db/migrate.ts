@@ -13,6 +13,15 @@ const appPassword = z
   .string()
   .regex(/^[A-Za-z0-9_.~-]{8,128}$/, 'APP_DATABASE_PASSWORD: 8-128 chars of [A-Za-z0-9_.~-]');
 
+/**
+ * What to do where pgvector is missing (docs/decisions/013-pgvector-skipped-in-dev-required-in-deploys.md).
+ * `required`: refuse, before applying anything, a server without it and a database once migrated
+ * without it; production, staging and docker-compose migrate so. `optional`: migrate, and the statements
+ * guarded on the extension (db/migration-safety.ts) are skipped; the dev stack and the tests, whose
+ * servers may lack it.
+ */
+export type VectorPolicy = 'required' | 'optional';
+
 export interface MigrateOptions {
   /** A role that may create tables, roles and extensions: the owner of the schema. */
   ownerUrl: string;
@@ -21,41 +30,102 @@ export interface MigrateOptions {
   log?: (line: string) => void;
   /** The repository's migrations unless a test supplies others. */
   folder?: string;
+  /** `required` unless a caller that runs where pgvector may be missing says otherwise. */
+  vector?: VectorPolicy;
+}
+
+/** One session on the database being migrated: postgres.js on a server, PGlite in tests/db/vector.test.ts. */
+export interface MigrationConnection {
+  query<T extends object>(sql: string): Promise<T[]>;
+  /** drizzle's migrator for this driver (each applies the folder's journal the same way). */
+  migrate(folder: string): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** What a run did: `now` migrations applied by it, `total` recorded in the database after it. */
 export type MigrationSummary = { now: number; total: number };
 
 /** Applies pending migrations in order (a no-op when none are pending), then sets the app role's password. */
-export async function migrateDatabase({
-  ownerUrl,
-  appPassword: password,
-  log = console.log,
-  folder = MIGRATIONS_FOLDER,
-}: MigrateOptions): Promise<MigrationSummary> {
+export function migrateDatabase({ ownerUrl, ...options }: MigrateOptions): Promise<MigrationSummary> {
+  const log = options.log ?? console.log;
+  return migrateWith(() => postgresConnection(ownerUrl, log), { ...options, log });
+}
+
+/** migrateDatabase over a connection `connect` opens once the migrations have passed the safety check. */
+export async function migrateWith(
+  connect: () => MigrationConnection,
+  {
+    appPassword: password,
+    log = console.log,
+    folder = MIGRATIONS_FOLDER,
+    vector = 'required',
+  }: Omit<MigrateOptions, 'ownerUrl'>,
+): Promise<MigrationSummary> {
   const pw = appPassword.parse(password);
   // Before any connection: a destructive statement without its reviewed marker never reaches a database.
   assertMigrationsSafe(folder);
-  const client = postgres(ownerUrl, {
+  const connection = connect();
+  try {
+    // Two migrators of the same database (dev script and a test, say) take turns instead of racing.
+    await connection.query(`select pg_advisory_lock(hashtext('meatymusic.migrations'))`);
+    const before = await appliedCount(connection);
+    if (vector === 'required') await requireVector(connection, before);
+    await connection.migrate(folder);
+    await setRolePassword(connection, pw);
+    const total = await appliedCount(connection);
+    const summary = { now: total - before, total };
+    log(`migrations: ${describeMigrations(summary)}`);
+    await connection.query(`select pg_advisory_unlock(hashtext('meatymusic.migrations'))`);
+    return summary;
+  } finally {
+    await connection.close();
+  }
+}
+
+function postgresConnection(url: string, log: (line: string) => void): MigrationConnection {
+  const client = postgres(url, {
     max: 1,
     fetch_types: false,
     // NOTICEs ("already exists, skipping") are noise; WARNINGs (pgvector missing) are not.
     onnotice: (n) => n.severity !== 'NOTICE' && log(`postgres ${n.severity}: ${n.message}`),
   });
-  try {
-    // Two migrators of the same database (dev script and a test, say) take turns instead of racing.
-    await client`select pg_advisory_lock(hashtext('meatymusic.migrations'))`;
-    const before = await appliedCount(client);
-    await migrate(drizzle(client), { migrationsFolder: folder });
-    await setRolePassword(client, pw);
-    const total = await appliedCount(client);
-    const summary = { now: total - before, total };
-    log(`migrations: ${describeMigrations(summary)}`);
-    await client`select pg_advisory_unlock(hashtext('meatymusic.migrations'))`;
-    return summary;
-  } finally {
-    await client.end({ timeout: 5 });
+  return {
+    query: <T extends object>(sql: string) => client.unsafe<T[]>(sql),
+    migrate: (folder) => migrate(drizzle(client), { migrationsFolder: folder }),
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+export class VectorUnavailableError extends Error {
+  override name = 'VectorUnavailableError';
+}
+
+/**
+ * Refuses a server without pgvector, and a database migrated without it: the statements guarded on the
+ * extension were skipped then, and an applied migration never runs again, so its columns would be
+ * missing for good while everything else looks migrated.
+ */
+async function requireVector(connection: MigrationConnection, applied: number) {
+  const [row] = await connection.query<{ available: boolean; installed: boolean }>(`
+    select exists (select 1 from pg_available_extensions where name = 'vector') as available,
+           exists (select 1 from pg_extension where extname = 'vector') as installed`);
+  if (row?.installed) return;
+  const decision = 'docs/decisions/013-pgvector-skipped-in-dev-required-in-deploys.md';
+  if (!row?.available) {
+    throw new VectorUnavailableError(
+      'pgvector is required and this server does not have it (no "vector" in pg_available_extensions). ' +
+        'Migrate a server that has it: docker compose up -d postgres (image pgvector/pgvector:pg16), a ' +
+        'system Postgres with the postgresql-<version>-pgvector package, or a provider that offers the ' +
+        `extension. npm run dev migrates without it (vector: unavailable). See ${decision}.`,
+    );
   }
+  // A new database: its first migrations create the extension.
+  if (applied === 0) return;
+  throw new VectorUnavailableError(
+    `pgvector is required and this database was migrated without it (${applied} migrations applied, ` +
+      'extension "vector" not installed): what those migrations guard on it was skipped and will not run ' +
+      `again. Recreate the database on this server, which has pgvector now. See ${decision}.`,
+  );
 }
 
 /** "up to date (2 applied)" when nothing was pending, "1 applied now (2 in all)" otherwise. */
@@ -64,11 +134,14 @@ export function describeMigrations({ now, total }: MigrationSummary): string {
 }
 
 /** Migrations recorded in the database; 0 before the first run has created drizzle's table. */
-async function appliedCount(client: postgres.Sql): Promise<number> {
-  const [table] = await client<{ exists: boolean }[]>`
-    select to_regclass('drizzle.__drizzle_migrations') is not null as exists`;
+async function appliedCount(connection: MigrationConnection): Promise<number> {
+  const [table] = await connection.query<{ exists: boolean }>(
+    `select to_regclass('drizzle.__drizzle_migrations') is not null as exists`,
+  );
   if (!table?.exists) return 0;
-  const [row] = await client<{ applied: number }[]>`select count(*)::int as applied from drizzle.__drizzle_migrations`;
+  const [row] = await connection.query<{ applied: number }>(
+    'select count(*)::int as applied from drizzle.__drizzle_migrations',
+  );
   return row?.applied ?? 0;
 }
 
@@ -77,10 +150,10 @@ async function appliedCount(client: postgres.Sql): Promise<number> {
  * test databases, the bench's) can alter this one at the same moment; Postgres then refuses one of
  * them with "tuple concurrently updated", and trying again is the cure.
  */
-async function setRolePassword(client: postgres.Sql, password: string) {
+async function setRolePassword(connection: MigrationConnection, password: string) {
   for (let attempt = 1; ; attempt++) {
     try {
-      await client.unsafe(`alter role ${APP_ROLE} with login password '${password}'`);
+      await connection.query(`alter role ${APP_ROLE} with login password '${password}'`);
       return;
     } catch (error) {
       if (attempt >= 5 || !/concurrently updated/.test(String(error))) throw error;

@@ -14,26 +14,40 @@ import { join } from 'node:path';
  */
 export type DestructiveKind = 'drop' | 'truncate' | 'type-change' | 'rename' | 'not-null';
 
+/**
+ * Also refused, and no marker vouches for it: a statement that needs pgvector outside the guard that
+ * skips it on servers without pgvector (the embedded dev Postgres), where it would fail every migration
+ * after it. docs/decisions/013-pgvector-skipped-in-dev-required-in-deploys.md.
+ */
+export type FindingKind = DestructiveKind | 'pgvector';
+
 export interface Finding {
   file: string;
   line: number;
-  kinds: DestructiveKind[];
+  kinds: FindingKind[];
   statement: string;
 }
 
-type Statement = { code: string; comments: string[]; line: number };
+/** `code` has string literals blanked out, `text` keeps them (the guard names the extension in one). */
+type Statement = { code: string; text: string; comments: string[]; line: number };
 
 /** Splits SQL into statements at top-level `;`, keeping the comments above each one apart from its code. */
 function statements(sql: string): Statement[] {
   const out: Statement[] = [];
   let code = '';
+  let text = '';
   let comments: string[] = [];
   let line = 1;
   let start = 1;
   let i = 0;
+  const emit = (asCode: string, asText = asCode) => {
+    code += asCode;
+    text += asText;
+  };
   const flush = () => {
-    if (code.trim()) out.push({ code: code.trim(), comments, line: start });
+    if (code.trim()) out.push({ code: code.trim(), text: text.trim(), comments, line: start });
     code = '';
+    text = '';
     comments = [];
   };
   while (i < sql.length) {
@@ -61,7 +75,7 @@ function statements(sql: string): Statement[] {
       // A literal's words are data, not statements: keep a placeholder so the shape stays readable.
       const end = closingQuote(sql, i);
       line += sql.slice(i, end).split('\n').length - 1;
-      code += "''";
+      emit("''", sql.slice(i, end));
       i = end;
       continue;
     }
@@ -72,7 +86,7 @@ function statements(sql: string): Statement[] {
       const stop = end === -1 ? sql.length : end + dollar[0].length;
       const body = sql.slice(i, stop);
       line += body.split('\n').length - 1;
-      code += body.replaceAll(';', ' ');
+      emit(body.replaceAll(';', ' '), body);
       i = stop;
       continue;
     }
@@ -82,7 +96,7 @@ function statements(sql: string): Statement[] {
       continue;
     }
     if (ch === '\n') line++;
-    code += ch;
+    emit(ch);
     i++;
   }
   flush();
@@ -137,6 +151,39 @@ function topLevelParts(s: string): string[] {
   return parts;
 }
 
+/**
+ * pgvector's types, operator classes and index methods. Words in string literals do not count (they are
+ * blanked in `code`, or quoted inside a DO block's body).
+ */
+const USES_PGVECTOR =
+  /(?<![\w"'])(VECTOR|HALFVEC|SPARSEVEC)(?![\w"'])|\b(VECTOR|HALFVEC|SPARSEVEC|BIT)_\w+_OPS\b|\bUSING (HNSW|IVFFLAT)\b/;
+const CREATES_PGVECTOR = /\bCREATE EXTENSION (IF NOT EXISTS )?"?VECTOR\b/;
+
+/** What the guard asks: creating the extension waits for it to be available, anything else for it to be installed. */
+const AVAILABLE = "PG_AVAILABLE_EXTENSIONS WHERE NAME='VECTOR'";
+const INSTALLED = "PG_EXTENSION WHERE EXTNAME='VECTOR'";
+const GUARD_HINT =
+  "wrap it in DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') THEN … END IF; END $$";
+
+/** The statement is a DO block whose whole body is one IF on `condition`. */
+function guardedBy(text: string, condition: string): boolean {
+  const flat = text
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/\s+/g, ' ')
+    .replace(/ ?([(),=;]) ?/g, '$1')
+    .toUpperCase();
+  return new RegExp(`^DO (\\$\\w*\\$) ?BEGIN IF EXISTS\\(SELECT 1 FROM ${condition}\\)THEN .*END IF;END;? ?\\1$`).test(
+    flat,
+  );
+}
+
+/** A statement that needs pgvector where a server without it would fail on it instead of skipping it. */
+function unguardedVector(code: string, text: string): boolean {
+  const s = code.replace(/\s+/g, ' ').toUpperCase();
+  if (CREATES_PGVECTOR.test(s)) return !guardedBy(text, AVAILABLE);
+  return USES_PGVECTOR.test(s) && !guardedBy(text, INSTALLED);
+}
+
 const MARKER = /^safety: reviewed ([a-z-]+(?:\s*,\s*[a-z-]+)*)\s*:\s*\S/;
 
 /** Kinds a statement's comments vouch for; a marker without a reason vouches for nothing. */
@@ -149,12 +196,13 @@ function reviewed(comments: string[]): Set<string> {
   return kinds;
 }
 
-/** Destructive statements of one migration file that no reviewed marker covers. */
+/** Statements of one migration file that are destructive with no reviewed marker, or use pgvector unguarded. */
 export function checkMigrationSql(file: string, sql: string): Finding[] {
   const findings: Finding[] = [];
-  for (const { code, comments, line } of statements(sql)) {
+  for (const { code, text, comments, line } of statements(sql)) {
     const vouched = reviewed(comments);
-    const kinds = destructiveKinds(code).filter((kind) => !vouched.has(kind));
+    const kinds: FindingKind[] = destructiveKinds(code).filter((kind) => !vouched.has(kind));
+    if (unguardedVector(code, text)) kinds.push('pgvector');
     if (kinds.length) findings.push({ file, line, kinds, statement: code.replace(/\s+/g, ' ').slice(0, 160) });
   }
   return findings;
@@ -169,16 +217,20 @@ export function checkMigrationsFolder(folder: string): Finding[] {
 }
 
 export function describeFinding(f: Finding): string {
-  return (
-    `${f.file}:${f.line}: ${f.kinds.join(', ')} without a reviewed marker ` +
-    `(-- safety: reviewed ${f.kinds.join(', ')}: <why it is safe now>): ${f.statement}`
-  );
+  const destructive = f.kinds.filter((kind) => kind !== 'pgvector');
+  const problems = [];
+  if (destructive.length) {
+    const kinds = destructive.join(', ');
+    problems.push(`${kinds} without a reviewed marker (-- safety: reviewed ${kinds}: <why it is safe now>)`);
+  }
+  if (f.kinds.includes('pgvector')) problems.push(`pgvector without its guard (${GUARD_HINT})`);
+  return `${f.file}:${f.line}: ${problems.join('; ')}: ${f.statement}`;
 }
 
 export class UnsafeMigrationError extends Error {
   override name = 'UnsafeMigrationError';
   constructor(readonly findings: Finding[]) {
-    super(`Destructive migration statements need review:\n${findings.map(describeFinding).join('\n')}`);
+    super(`Migration statements refused by the safety check:\n${findings.map(describeFinding).join('\n')}`);
   }
 }
 

@@ -5,4 +5,4 @@ import { checkMigrationsFolder, describeFinding } from '../db/migration-safety';
 const findings = checkMigrationsFolder(MIGRATIONS_FOLDER);
 for (const finding of findings) console.error(describeFinding(finding));
 if (findings.length) process.exit(1);
-console.log('migrations: no destructive statement without a reviewed marker');
+console.log('migrations: no destructive statement without a reviewed marker, no pgvector outside its guard');

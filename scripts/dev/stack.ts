@@ -129,12 +129,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ownerUrl: db.url,
       appPassword: options.appDatabasePassword,
       log: logs.sink('migrations'),
+      // The embedded Postgres has no pgvector: vector work then reports itself unavailable (below).
+      vector: 'optional',
     });
     const schema = await schemaStatus(db.url);
     status.push({ name: 'migrations', url: null, health: describeMigrations(migrations), ok: true });
     if (!schema.vector) {
       say(
-        'pgvector: not available on this Postgres; the migration skipped `CREATE EXTENSION vector` and /readyz reports vector: unavailable.',
+        'pgvector: not available on this Postgres; the migrations skipped `CREATE EXTENSION vector` and what needs it, and /readyz reports vector: unavailable.',
       );
     }
 

@@ -62,19 +62,60 @@ describe('migration safety check', () => {
     ]);
   });
 
-  it('the migrate command refuses an unreviewed destructive migration before connecting', async () => {
+  it.each([
+    ['an unreviewed destructive migration', 'DROP TABLE users;', /0000_x\.sql:3: drop without a reviewed marker/],
+    [
+      'a vector column outside its guard',
+      'ALTER TABLE a ADD COLUMN e vector(3);',
+      /0000_x\.sql:3: pgvector without its guard \(wrap it in DO \$\$ BEGIN IF EXISTS \(SELECT 1 FROM pg_extension/,
+    ],
+  ])('the migrate command refuses %s before connecting', async (_, statement, message) => {
     const folder = mkdtempSync(join(tmpdir(), 'migrations-'));
     try {
-      writeFileSync(
-        join(folder, '0000_x.sql'),
-        'CREATE TABLE a (id int);\n--> statement-breakpoint\nDROP TABLE users;',
-      );
+      writeFileSync(join(folder, '0000_x.sql'), `CREATE TABLE a (id int);\n--> statement-breakpoint\n${statement}`);
       // Port 9 refuses connections: had it connected first, the error would be a connection error.
       const run = migrateDatabase({ ownerUrl: 'postgres://x@127.0.0.1:9/x', appPassword: 'password1', folder });
       await expect(run).rejects.toBeInstanceOf(UnsafeMigrationError);
-      await expect(run).rejects.toThrow(/0000_x\.sql:3: drop without a reviewed marker/);
+      await expect(run).rejects.toThrow(message);
     } finally {
       rmSync(folder, { recursive: true });
     }
+  });
+});
+
+describe('pgvector in migrations: only behind the guard that skips it where the extension is absent', () => {
+  const guarded = (body: string, condition = "pg_extension WHERE extname = 'vector'") =>
+    `DO $$\nBEGIN\n  IF EXISTS (SELECT 1 FROM ${condition}) THEN\n    ${body}\n  END IF;\nEND\n$$;`;
+
+  it.each([
+    'CREATE EXTENSION IF NOT EXISTS vector;',
+    'CREATE TABLE "songs" ("id" uuid PRIMARY KEY NOT NULL, "embedding" vector(1536));',
+    'ALTER TABLE songs ADD COLUMN embedding halfvec(3);',
+    'CREATE INDEX songs_embedding_idx ON songs USING hnsw (embedding vector_cosine_ops);',
+    'CREATE INDEX ON songs USING ivfflat (embedding) WITH (lists = 100);',
+    // A marker vouches for destructive kinds only; the guard is the way to make this safe.
+    '-- safety: reviewed pgvector: every server we use has it\nALTER TABLE songs ADD COLUMN e vector(3);',
+    // Guarded on the extension being available, not installed: a database migrated without it, on a
+    // server that has it now, would fail here.
+    guarded('ALTER TABLE songs ADD COLUMN e vector(3);', "pg_available_extensions WHERE name = 'vector'"),
+    // Creating it once it is installed never happens; where it is only available, that guard never passes.
+    guarded('CREATE EXTENSION vector;'),
+    // The use is after the IF, not inside it.
+    "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') THEN NULL; END IF; ALTER TABLE songs ADD COLUMN e vector(3); END $$;",
+  ])('refuses %s', (sql) => {
+    expect(kindsOf(sql)).toEqual(['pgvector']);
+  });
+
+  it.each([
+    guarded(
+      'ALTER TABLE "songs" ADD COLUMN "embedding" vector(1536);\n    CREATE INDEX ON "songs" USING hnsw ("embedding" vector_cosine_ops);',
+    ),
+    "do $tag$ begin\n  -- the column and its index\n  if exists (select 1 from pg_extension where extname='vector') then alter table songs add column e vector(3); end if;\nend; $tag$;",
+    guarded('CREATE EXTENSION IF NOT EXISTS vector;', "pg_available_extensions WHERE name = 'vector'"),
+    'ALTER TABLE "songs" ADD COLUMN "vector" text;',
+    'CREATE TABLE song_vectors (id uuid, vector_count int);',
+    "COMMENT ON TABLE songs IS 'vector search comes later';",
+  ])('allows %s', (sql) => {
+    expect(kindsOf(sql)).toEqual([]);
   });
 });

@@ -39,7 +39,13 @@ export async function recreateDatabase(name: string) {
   } finally {
     await admin.end();
   }
-  await migrateDatabase({ ownerUrl: db.ownerUrl, appPassword: env.APP_DATABASE_PASSWORD, log: () => {} });
+  // Test servers need not have pgvector (tests/db/vector.test.ts runs the vector path on PGlite).
+  await migrateDatabase({
+    ownerUrl: db.ownerUrl,
+    appPassword: env.APP_DATABASE_PASSWORD,
+    log: () => {},
+    vector: 'optional',
+  });
   return db;
 }
 
