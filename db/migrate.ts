@@ -114,9 +114,10 @@ async function requireVector(connection: MigrationConnection, applied: number) {
   if (!row?.available) {
     throw new VectorUnavailableError(
       'pgvector is required and this server does not have it (no "vector" in pg_available_extensions). ' +
-        'Migrate a server that has it: docker compose up -d postgres (image pgvector/pgvector:pg16), a ' +
-        'system Postgres with the postgresql-<version>-pgvector package, or a provider that offers the ' +
-        `extension. npm run dev migrates without it (vector: unavailable). See ${decision}.`,
+        'Point DATABASE_URL at a server that has it: docker compose up -d postgres (image ' +
+        'pgvector/pgvector:pg16) is postgres://postgres:postgres@127.0.0.1:5432/meatymusic; or a system ' +
+        'Postgres with the postgresql-<version>-pgvector package, or a provider that offers the extension. ' +
+        `npm run dev migrates without it (vector: unavailable). See ${decision}.`,
     );
   }
   // A new database: its first migrations create the extension.
