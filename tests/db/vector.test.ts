@@ -76,14 +76,17 @@ async function vectorState(query: <T extends object>(sql: string) => Promise<T[]
   return state;
 }
 
-describe('with pgvector (PGlite and @electric-sql/pglite/vector)', () => {
+// PGlite boots a WebAssembly Postgres in ~3 s on an idle core, more under a full test run.
+const PGLITE_TIMEOUT = 120_000;
+
+describe('with pgvector (PGlite and @electric-sql/pglite/vector)', { timeout: PGLITE_TIMEOUT }, () => {
   let pg: PGlite;
   let summary: Awaited<ReturnType<typeof migratePglite>>;
 
   beforeAll(async () => {
     pg = await PGlite.create({ extensions: { vector } });
     summary = await migratePglite(pg, 'required');
-  }, 120_000);
+  }, PGLITE_TIMEOUT);
 
   afterAll(() => pg?.close());
 
@@ -145,7 +148,7 @@ describe('with pgvector (PGlite and @electric-sql/pglite/vector)', () => {
   });
 });
 
-describe('without pgvector (PGlite without the extension, on disk)', () => {
+describe('without pgvector (PGlite without the extension, on disk)', { timeout: PGLITE_TIMEOUT }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'pglite-'));
   pgliteDirs.push(dir);
   let pg: PGlite;
@@ -160,7 +163,7 @@ describe('without pgvector (PGlite without the extension, on disk)', () => {
     expect(await rows(pg, `select to_regclass('drizzle.__drizzle_migrations') as drizzle`)).toEqual([
       { drizzle: null },
     ]);
-  }, 120_000);
+  });
 
   it('optional migrates, without the extension and the guarded column', async () => {
     expect(await migratePglite(pg, 'optional')).toEqual(allApplied);
@@ -172,7 +175,7 @@ describe('without pgvector (PGlite without the extension, on disk)', () => {
     pg = await PGlite.create(dir, { extensions: { vector } });
     expect(await rows(pg, `select name from pg_available_extensions where name = 'vector'`)).toHaveLength(1);
     await expect(migratePglite(pg, 'required')).rejects.toThrow(/this database was migrated without it/);
-  }, 120_000);
+  });
 });
 
 // Whichever this server is: this machine's and the embedded dev Postgres have no pgvector, CI's has it.
