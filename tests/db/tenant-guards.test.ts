@@ -2,6 +2,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_ROLE } from '../../db/migrate';
 import { dropDatabase, recreateDatabase, testDatabase } from '../setup/global';
+import { SONGS, tenantTableRecipe } from '../support/songs';
 import { isolationBreaches, isolationProblems, privilegeProblems, tenantTables } from '../support/tenant-catalog';
 
 /**
@@ -13,21 +14,6 @@ const database = testDatabase('_guards');
 let owner: postgres.Sql;
 let app: postgres.Sql;
 
-const TENANT = `tenant_id = nullif(current_setting('app.current_tenant_id', true), '')::uuid`;
-
-/** A tenant-scoped table as docs/architecture.md's recipe makes one: RLS, the policy, FORCE, and no GRANT. */
-const recipe = (table: string) => ({
-  create: `create table ${table} (
-    id uuid primary key default gen_random_uuid(),
-    tenant_id uuid not null references tenants(id) on delete cascade,
-    title text not null,
-    created_at timestamptz not null default now())`,
-  enable: `alter table ${table} enable row level security`,
-  policy: `create policy tenant_isolation_policy on ${table} as permissive for all to public
-    using (${TENANT}) with check (${TENANT})`,
-  force: `alter table ${table} force row level security`,
-});
-
 async function run(statements: string[]) {
   for (const statement of statements) await owner.unsafe(statement);
 }
@@ -36,8 +22,7 @@ beforeAll(async () => {
   await recreateDatabase(database.name);
   owner = postgres(database.ownerUrl, { max: 1, onnotice: () => {}, fetch_types: false });
   app = postgres(database.appUrl, { max: 1, onnotice: () => {}, fetch_types: false });
-  // A resource added after the fact, with no test of its own: every check below must cover it.
-  await run(Object.values(recipe('songs')));
+  await run(SONGS);
 });
 
 afterAll(async () => {
@@ -86,7 +71,7 @@ describe('every tenant table, from the catalog', () => {
   });
 });
 
-const broken = recipe('unguarded');
+const broken = tenantTableRecipe('unguarded');
 /** How a tenant table goes wrong: what the catalog says, and what the isolation probes find (or throw). */
 const BROKEN: [string, string[], string, string[] | RegExp][] = [
   [
