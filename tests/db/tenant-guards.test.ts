@@ -1,9 +1,10 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_ROLE } from '../../db/migrate';
+import { isolationProblems, privilegeProblems, tenantTables } from '../../db/tenant-catalog';
 import { dropDatabase, recreateDatabase, testDatabase } from '../setup/global';
 import { SONGS, tenantTableRecipe } from '../support/songs';
-import { isolationBreaches, isolationProblems, privilegeProblems, tenantTables } from '../support/tenant-catalog';
+import { isolationBreaches } from '../support/tenant-isolation';
 
 /**
  * The guard rails of tenant tables, on a database of this file's own (migrated like every other): it
@@ -46,7 +47,7 @@ describe('every tenant table, from the catalog', () => {
   });
 
   it('has RLS enabled and forced, and the isolation policy as its only permissive one', async () => {
-    expect(await isolationProblems(owner)).toEqual([]);
+    expect(isolationProblems(await tenantTables(owner))).toEqual([]);
   });
 
   it("is reachable by the app role with exactly its DML privileges, a new table's by default (no GRANT)", async () => {
@@ -140,7 +141,7 @@ describe('a tenant table that breaks a rule fails the checks above (created, che
   it.each(BROKEN)('%s', async (_label, statements, problem, isolation) => {
     await run(statements);
     try {
-      const problems = [...(await isolationProblems(owner)), ...(await privilegeProblems(owner))];
+      const problems = [...isolationProblems(await tenantTables(owner)), ...(await privilegeProblems(owner))];
       expect(problems).toEqual([expect.stringContaining(problem)]);
       const probed = isolationBreaches(owner, app);
       if (isolation instanceof RegExp) await expect(probed).rejects.toThrow(isolation);
