@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { Redis } from '@upstash/redis';
 import postgres from 'postgres';
 import { z } from 'zod';
+import { isolationProblems, privilegeProblems, tenantTables } from '../../db/tenant-catalog';
 import { packageBin, REPO_ROOT } from './paths';
 import type { StackTarget } from './target';
 import { retry } from './wait';
@@ -123,23 +124,15 @@ async function migrationsWithRls(target: StackTarget) {
     ];
     if (applied !== journal.entries.length)
       throw new Error(`${applied} of ${journal.entries.length} migrations applied`);
-    // Tenant tables: `tenants` itself and every table with a tenant_id column.
-    const tables = await sql<{ name: string; rls: boolean; forced: boolean; policy: boolean }[]>`
-      select c.relname as name, c.relrowsecurity as rls, c.relforcerowsecurity as forced,
-             exists (select 1 from pg_policies p where p.schemaname = 'public' and p.tablename = c.relname
-                     and p.policyname = 'tenant_isolation_policy') as policy
-      from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = 'public' and c.relkind = 'r'
-        and (c.relname = 'tenants' or exists (select 1 from pg_attribute a
-             where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped))
-      order by 1`;
-    const bad = tables.filter((t) => !t.rls || !t.forced || !t.policy).map((t) => t.name);
+    // The same rules as tests/db/tenant-guards.test.ts, on the database this stack runs.
+    const tables = await tenantTables(sql);
     if (tables.length === 0) throw new Error('no tenant tables found');
-    if (bad.length) throw new Error(`RLS not forced or policy missing on ${bad.join(', ')}`);
+    const problems = [...isolationProblems(tables), ...(await privilegeProblems(sql))];
+    if (problems.length) throw new Error(problems.join('; '));
     const [role] = await sql<{ super: boolean; bypass: boolean }[]>`
       select rolsuper as super, rolbypassrls as bypass from pg_roles where rolname = 'meatymusic_app'`;
     if (!role || role.super || role.bypass) throw new Error('meatymusic_app is missing, superuser or BYPASSRLS');
-    return `${applied}/${journal.entries.length} applied; forced RLS + policy on ${tables.map((t) => t.name).join(', ')}`;
+    return `${applied}/${journal.entries.length} applied; forced RLS, policy and app privileges on ${tables.map((t) => t.name).join(', ')}`;
   } finally {
     await sql.end({ timeout: 1 });
   }

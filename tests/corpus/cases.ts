@@ -1,6 +1,7 @@
 /**
  * The bad-input corpus: requests every /v1 endpoint must refuse with a 4xx JSON error (never a 5xx,
- * never a partial write). Built from small generators so each family is easy to extend.
+ * never a partial write). Built from small generators so each family is easy to extend, and from the
+ * API's OpenAPI document, so a route added later is fuzzed without an edit here.
  */
 /** `claims`: a validly signed token of the corpus's admin with these claims added (or overriding). */
 export type AuthMode = 'valid' | 'none' | { header: string } | { claims: Record<string, unknown> };
@@ -9,6 +10,8 @@ export interface Case {
   name: string;
   method: string;
   path: string;
+  /** `METHOD /path/{param}` of the documented operation the case was enumerated from, if it was. */
+  operation?: string;
   auth: AuthMode;
   headers?: Record<string, string>;
   /** A string is sent verbatim (malformed JSON, wrong encodings); anything else is JSON.stringify'd. */
@@ -17,22 +20,69 @@ export interface Case {
   expect: number | '4xx';
 }
 
+/** What the corpus reads of an OpenAPI 3.1 document (/openapi.json). */
+export type Spec = { paths: Record<string, Record<string, OperationObject>> };
+type Parameter = { in: string; name: string; schema?: { type?: string; format?: string } };
+type OperationObject = {
+  security?: unknown[];
+  parameters?: Parameter[];
+  requestBody?: { content: Record<string, unknown> };
+};
+
+export interface Operation {
+  /** `GET /v1/users/{id}`, as the document names it. */
+  operation: string;
+  method: string;
+  path: string;
+  /** The path with every parameter filled with a valid value. */
+  url: string;
+  /** Declares a security requirement: the caller's token is checked before anything else. */
+  authenticated: boolean;
+  /** The request body media types it declares; undefined when it takes no body. */
+  bodyTypes?: string[];
+  pathParameters: Parameter[];
+}
+
+const SAMPLE_ID = '00000000-0000-4000-8000-000000000000';
+const METHODS = ['GET', 'PUT', 'PATCH', 'POST', 'DELETE'];
+
+/** A valid value of a path parameter, so that a case fails for what it means to test, not for the id. */
+const validValue = (p: Parameter | undefined) =>
+  p?.schema?.format === 'uuid' ? SAMPLE_ID : p?.schema?.type === 'integer' ? '1' : 'x';
+
+/** The path with its parameters filled: `overrides` by name, the others with valid values. */
+function fill(path: string, params: Parameter[], overrides: Record<string, string> = {}) {
+  return path.replace(
+    /\{([^}]+)\}/g,
+    (_, name: string) => overrides[name] ?? validValue(params.find((p) => p.name === name)),
+  );
+}
+
+/** Whether `url` would match the path template (`/v1/users/{id}` matches `/v1/users/extra`). */
+function sameShape(template: string, url: string) {
+  const [t, u] = [template.split('/'), url.split('/')];
+  return t.length === u.length && t.every((segment, i) => segment.startsWith('{') || segment === u[i]);
+}
+
+/** Every operation of the document, in its order. */
+export function operations(spec: Spec): Operation[] {
+  return Object.entries(spec.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => {
+      const pathParameters = (op.parameters ?? []).filter((p) => p.in === 'path');
+      return {
+        operation: `${method.toUpperCase()} ${path}`,
+        method: method.toUpperCase(),
+        path,
+        url: fill(path, pathParameters),
+        authenticated: (op.security ?? []).length > 0,
+        bodyTypes: op.requestBody ? Object.keys(op.requestBody.content) : undefined,
+        pathParameters,
+      };
+    }),
+  );
+}
+
 const JSON_TYPE = { 'Content-Type': 'application/json' };
-const ENDPOINTS: [string, string][] = [
-  ['GET', '/v1/me'],
-  ['GET', '/v1/tenant'],
-  ['PATCH', '/v1/tenant'],
-  ['GET', '/v1/users'],
-  ['GET', '/v1/users/00000000-0000-4000-8000-000000000000'],
-  ['GET', '/v1/preferences'],
-  ['PUT', '/v1/preferences'],
-  ['PATCH', '/v1/preferences'],
-];
-const WRITES: [string, string][] = [
-  ['PUT', '/v1/preferences'],
-  ['PATCH', '/v1/preferences'],
-  ['PATCH', '/v1/tenant'],
-];
 
 const BAD_AUTH: [string, AuthMode][] = [
   ['no credentials', 'none'],
@@ -54,15 +104,12 @@ const SIGNED_BUT_REFUSED: [string, Record<string, unknown>, number][] = [
   ['tenant_id not a uuid', { tenant_id: "x' or 1=1" }, 403],
 ];
 
-/** Media types each write does not declare in /openapi.json: refused (415) before the body is read. */
+/** Media types a write may not declare in /openapi.json: refused (415) before the body is read. */
 const UNDECLARED_TYPES = [
   'application/json-patch+json',
   'application/merge-patch+json',
   'application/json; charset=iso-8859-1',
 ];
-const DECLARED_TYPES: Record<string, string[]> = {
-  'PATCH /v1/preferences': ['application/json', 'application/merge-patch+json'],
-};
 
 const MALFORMED_JSON = [
   '{',
@@ -159,35 +206,30 @@ const BAD_TENANT_BODIES: [string, unknown][] = [
   ['array', ['name']],
 ];
 
-export function buildCorpus(): Case[] {
+/** Every case, for the operations of `spec` (the API's /openapi.json, or a test app's document). */
+export function buildCorpus(spec: Spec): Case[] {
   const cases: Case[] = [];
+  const ops = operations(spec);
+  const add = (op: Operation, label: string, c: Omit<Case, 'name' | 'method' | 'operation'>) =>
+    cases.push({ name: `${op.operation}: ${label}`, method: op.method, operation: op.operation, ...c });
 
-  for (const [method, path] of ENDPOINTS) {
+  for (const op of ops.filter((o) => o.authenticated)) {
     for (const [label, auth] of BAD_AUTH) {
-      cases.push({
-        name: `${method} ${path}: ${label}`,
-        method,
-        path,
-        auth,
-        headers: JSON_TYPE,
-        body: {},
-        expect: 401,
-      });
+      add(op, label, { path: op.url, auth, headers: JSON_TYPE, body: {}, expect: 401 });
+    }
+    for (const [label, claims, status] of SIGNED_BUT_REFUSED) {
+      add(op, label, { path: op.url, auth: { claims }, headers: JSON_TYPE, body: {}, expect: status });
     }
   }
 
-  for (const [method, path] of WRITES) {
-    for (const raw of MALFORMED_JSON) {
-      cases.push({
-        name: `${method} ${path}: malformed ${JSON.stringify(raw)}`,
-        method,
-        path,
-        auth: 'valid',
-        headers: JSON_TYPE,
-        body: raw,
-        expect: '4xx',
-      });
-    }
+  for (const op of ops.filter((o) => o.bodyTypes)) {
+    // An operation without a security requirement is signed by its sender (Clerk's webhooks): with no
+    // signature, every body is refused, with whichever 4xx comes first.
+    const auth = op.authenticated ? 'valid' : 'none';
+    const exactly = (status: number) => (op.authenticated ? status : '4xx');
+    const write = (label: string, headers: Record<string, string>, body: unknown, expect: number | '4xx') =>
+      add(op, label, { path: op.url, auth, headers, body, expect });
+    for (const raw of MALFORMED_JSON) write(`malformed ${JSON.stringify(raw)}`, JSON_TYPE, raw, '4xx');
     for (const type of [
       'text/plain',
       'application/xml',
@@ -196,52 +238,39 @@ export function buildCorpus(): Case[] {
       'application/jsonx',
       '',
     ]) {
-      cases.push({
-        name: `${method} ${path}: content-type ${JSON.stringify(type)}`,
-        method,
-        path,
-        auth: 'valid',
-        headers: type ? { 'Content-Type': type } : {},
-        body: '{"theme":"dark","name":"x"}',
-        expect: '4xx',
-      });
+      write(
+        `content-type ${JSON.stringify(type)}`,
+        type ? { 'Content-Type': type } : {},
+        '{"theme":"dark","name":"x"}',
+        '4xx',
+      );
     }
-    cases.push({
-      name: `${method} ${path}: empty body`,
-      method,
-      path,
-      auth: 'valid',
-      headers: JSON_TYPE,
-      body: '',
-      expect: '4xx',
-    });
-    cases.push({
-      name: `${method} ${path}: 20 KB body`,
-      method,
-      path,
-      auth: 'valid',
-      headers: JSON_TYPE,
-      body: { name: 'x'.repeat(20_000), theme: 'x'.repeat(20_000) },
-      expect: 413,
-    });
-    cases.push({
-      name: `${method} ${path}: 1 MB body`,
-      method,
-      path,
-      auth: 'valid',
-      headers: JSON_TYPE,
-      body: 'x'.repeat(1_000_000),
-      expect: 413,
-    });
-    cases.push({
-      name: `${method} ${path}: duplicate keys, invalid last`,
-      method,
-      path,
-      auth: 'valid',
-      headers: JSON_TYPE,
-      body: '{"name":"ok","theme":"dark","name":7,"theme":7}',
-      expect: 422,
-    });
+    write('empty body', JSON_TYPE, '', '4xx');
+    write('20 KB body', JSON_TYPE, { name: 'x'.repeat(20_000), theme: 'x'.repeat(20_000) }, exactly(413));
+    write('1 MB body', JSON_TYPE, 'x'.repeat(1_000_000), 413);
+    write('duplicate keys, invalid last', JSON_TYPE, '{"name":"ok","theme":"dark","name":7,"theme":7}', exactly(422));
+    for (const type of UNDECLARED_TYPES.filter((t) => !op.bodyTypes?.includes(t))) {
+      write(
+        `undeclared media type ${type}`,
+        { 'Content-Type': type },
+        { theme: 'dark', name: 'Renamed', preferences: { theme: 'dark' } },
+        415,
+      );
+    }
+  }
+
+  for (const op of ops) {
+    for (const param of op.pathParameters.filter((p) => p.schema?.format === 'uuid')) {
+      for (const id of BAD_UUIDS) {
+        add(op, `${param.name} ${JSON.stringify(id)}`, {
+          path: fill(op.path, op.pathParameters, { [param.name]: id }),
+          auth: 'valid',
+          expect: '4xx',
+        });
+      }
+      // A well-formed id of nothing the caller can see: not found, whoever's it might be.
+      if (op.method === 'GET') add(op, `unknown ${param.name}`, { path: op.url, auth: 'valid', expect: 404 });
+    }
   }
 
   for (const [label, doc] of BAD_PREFERENCES) {
@@ -303,23 +332,6 @@ export function buildCorpus(): Case[] {
     });
   }
 
-  for (const id of BAD_UUIDS) {
-    cases.push({
-      name: `GET user id ${JSON.stringify(id)}`,
-      method: 'GET',
-      path: `/v1/users/${id}`,
-      auth: 'valid',
-      expect: '4xx',
-    });
-  }
-  cases.push({
-    name: 'GET unknown user id',
-    method: 'GET',
-    path: '/v1/users/00000000-0000-4000-8000-000000000000',
-    auth: 'valid',
-    expect: 404,
-  });
-
   for (const value of IF_MATCH) {
     for (const method of ['PUT', 'PATCH']) {
       const body = method === 'PUT' ? { preferences: { theme: 'dark' } } : { theme: 'dark' };
@@ -370,14 +382,15 @@ export function buildCorpus(): Case[] {
     });
   }
 
-  for (const [method, path] of [
-    ['DELETE', '/v1/preferences'],
-    ['POST', '/v1/preferences'],
-    ['DELETE', '/v1/tenant'],
-    ['PUT', '/v1/me'],
-    ['GET', '/v1/nope'],
-    ['GET', '/v1/users/00000000-0000-4000-8000-000000000000/extra'],
-  ] as [string, string][]) {
+  // Every other method on a documented path, and a path below each that no template matches, is no route.
+  const unrouted: [string, string][] = [['GET', '/v1/nope']];
+  for (const path of Object.keys(spec.paths)) {
+    const documented = ops.filter((o) => o.path === path);
+    const url = documented[0]?.url ?? path;
+    for (const method of METHODS.filter((m) => !documented.some((o) => o.method === m))) unrouted.push([method, url]);
+    if (!Object.keys(spec.paths).some((p) => sameShape(p, `${url}/extra`))) unrouted.push(['GET', `${url}/extra`]);
+  }
+  for (const [method, path] of unrouted) {
     cases.push({
       name: `${method} ${path}: no such route`,
       method,
@@ -387,35 +400,6 @@ export function buildCorpus(): Case[] {
       body: {},
       expect: 404,
     });
-  }
-
-  for (const [method, path] of ENDPOINTS) {
-    for (const [label, claims, status] of SIGNED_BUT_REFUSED) {
-      cases.push({
-        name: `${method} ${path}: ${label}`,
-        method,
-        path,
-        auth: { claims },
-        headers: JSON_TYPE,
-        body: {},
-        expect: status,
-      });
-    }
-  }
-
-  for (const [method, path] of WRITES) {
-    const declared = DECLARED_TYPES[`${method} ${path}`] ?? ['application/json'];
-    for (const type of UNDECLARED_TYPES.filter((t) => !declared.includes(t))) {
-      cases.push({
-        name: `${method} ${path}: undeclared media type ${type}`,
-        method,
-        path,
-        auth: 'valid',
-        headers: { 'Content-Type': type },
-        body: { theme: 'dark', name: 'Renamed', preferences: { theme: 'dark' } },
-        expect: 415,
-      });
-    }
   }
 
   for (const [label, headers, body] of [

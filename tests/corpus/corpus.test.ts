@@ -1,9 +1,11 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openWorkersSocket } from '../../db/workers-socket';
-import { api } from '../support/api';
+import { api, apiWithVars } from '../support/api';
+import { SONGS } from '../support/songs';
 import { caller, clerkId, signToken } from '../support/tokens';
-import { buildCorpus, type Case } from './cases';
+import { buildCorpus, type Case, operations, type Spec } from './cases';
+import { testApp, testAppDocument } from './test-app';
 
 // This project has a database of its own, so "nothing changed" can be asserted over every row.
 const owner = postgres(inject('corpusOwnerDatabaseUrl'), {
@@ -16,18 +18,25 @@ const owner = postgres(inject('corpusOwnerDatabaseUrl'), {
 const adminOrg = { id: clerkId('org'), role: 'admin' as const, slug: 'corpus' };
 const admin = caller({ org: adminOrg });
 
+/** Every row of every table, read from the catalog each time: a table added later is covered too. */
 async function snapshot() {
-  const [row] = await owner`
-    select (select count(*) from tenants)::int as tenants,
-           (select count(*) from users)::int as users,
-           (select count(*) from user_preferences)::int as preferences,
-           (select md5(coalesce(string_agg(t::text, '|' order by t.id), '')) from tenants t) as tenants_md5,
-           (select md5(coalesce(string_agg(u::text, '|' order by u.id), '')) from users u) as users_md5,
-           (select md5(coalesce(string_agg(p::text, '|' order by p.id), '')) from user_preferences p) as prefs_md5`;
+  const tables = await owner<{ name: string }[]>`
+    select quote_ident(c.relname) as name from pg_class c
+    join pg_namespace n on n.oid = c.relnamespace and n.nspname = 'public'
+    where c.relkind in ('r', 'p') order by c.relname`;
+  const [row] = await owner.unsafe(
+    `select ${tables
+      .map(
+        ({ name }) =>
+          `(select json_build_object('rows', count(*), 'md5', md5(coalesce(string_agg(t::text, '|' order by t::text), '')))
+            from ${name} t) as ${name}`,
+      )
+      .join(', ')}`,
+  );
   return row;
 }
 
-async function send(c: Case) {
+async function send(c: Case, fetch: typeof api) {
   const headers: Record<string, string> = { ...c.headers };
   if (c.auth === 'valid') Object.assign(headers, await admin.headers());
   else if (c.auth !== 'none') {
@@ -42,8 +51,29 @@ async function send(c: Case) {
       : typeof c.body === 'string'
         ? c.body
         : JSON.stringify(c.body);
-  return api(c.path, { method: c.method, headers, body });
+  return fetch(c.path, { method: c.method, headers, body });
 }
+
+/** A case's request: a 4xx JSON error (the expected one) with the request id, and not a row changed. */
+async function check(c: Case, fetch: typeof api) {
+  const before = await snapshot();
+  const res = await send(c, fetch);
+  const text = await res.text();
+  if (c.expect === '4xx') {
+    expect(res.status, text).toBeGreaterThanOrEqual(400);
+    expect(res.status, text).toBeLessThan(500);
+  } else {
+    expect(res.status, text).toBe(c.expect);
+  }
+  expect(res.headers.get('content-type')).toContain('application/json');
+  const body = JSON.parse(text) as { error: { code: string; request_id: string } };
+  expect(body.error.code).toMatch(/^[a-z_]+$/);
+  expect(body.error.request_id).toBe(res.headers.get('X-Request-ID'));
+  expect(await snapshot()).toEqual(before);
+}
+
+const testAppApi = apiWithVars({}, testApp);
+const SONG_ID = crypto.randomUUID();
 
 beforeAll(async () => {
   // The corpus's own tenant exists with a stored document, so writes have something to damage.
@@ -53,33 +83,45 @@ beforeAll(async () => {
     headers: await admin.headers({ 'Content-Type': 'application/json' }),
   });
   expect(put.status).toBe(200);
+  // The test app's resource, made by the recipe, with a song stored by its own route.
+  for (const statement of SONGS) await owner.unsafe(statement);
+  const song = await testAppApi(`/v1/songs/${SONG_ID}`, {
+    method: 'PUT',
+    body: JSON.stringify({ title: 'First' }),
+    headers: await admin.headers({ 'Content-Type': 'application/json' }),
+  });
+  expect(song.status, await song.text()).toBe(200);
 });
 
 afterAll(() => owner.end());
 
-const corpus = buildCorpus();
+// Enumerated from the Worker's own document, so a route added later is fuzzed without an edit.
+const spec = await (await api('/openapi.json')).json<Spec>();
+const corpus = buildCorpus(spec);
+const songsCorpus = buildCorpus(testAppDocument() as unknown as Spec).filter((c) => c.path.startsWith('/v1/songs'));
 
 describe('bad-input corpus', () => {
   it('has at least 200 cases', () => {
     expect(corpus.length).toBeGreaterThanOrEqual(200);
   });
 
-  it.each(corpus.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const before = await snapshot();
-    const res = await send(c);
-    const text = await res.text();
-    if (c.expect === '4xx') {
-      expect(res.status, text).toBeGreaterThanOrEqual(400);
-      expect(res.status, text).toBeLessThan(500);
-    } else {
-      expect(res.status, text).toBe(c.expect);
-    }
-    expect(res.headers.get('content-type')).toContain('application/json');
-    const body = JSON.parse(text) as { error: { code: string; request_id: string } };
-    expect(body.error.code).toMatch(/^[a-z_]+$/);
-    expect(body.error.request_id).toBe(res.headers.get('X-Request-ID'));
-    expect(await snapshot()).toEqual(before);
+  it('fuzzes every operation /openapi.json documents, and nothing else', () => {
+    const documented = operations(spec).map((o) => o.operation);
+    expect(documented.length).toBeGreaterThanOrEqual(8);
+    expect(new Set(corpus.flatMap((c) => c.operation ?? []))).toEqual(new Set(documented));
   });
+
+  it.each(corpus.map((c) => [c.name, c] as const))('%s', (_name, c) => check(c, api));
+});
+
+describe('bad-input corpus of a route only a test app has (songs)', () => {
+  it("enumerates its operations from the test app's document", () => {
+    expect(new Set(songsCorpus.flatMap((c) => c.operation ?? []))).toEqual(
+      new Set(['GET /v1/songs/{id}', 'PUT /v1/songs/{id}']),
+    );
+  });
+
+  it.each(songsCorpus.map((c) => [c.name, c] as const))('%s', (_name, c) => check(c, testAppApi));
 });
 
 describe('session token fuzzing', () => {

@@ -134,7 +134,8 @@ describe('no tenant set', () => {
   });
 });
 
-describe('the app role and the catalog', () => {
+// Every tenant table's RLS, policy and privileges, from the catalog: tenant-guards.test.ts.
+describe('the app role', () => {
   it('the app role is not superuser, has no BYPASSRLS and owns no table', async () => {
     const [role] = await owner`
       select rolsuper, rolbypassrls, rolcreaterole, rolcreatedb from pg_roles where rolname = 'meatymusic_app'`;
@@ -145,36 +146,5 @@ describe('the app role and the catalog', () => {
     expect(owned).toEqual([]);
     const [who] = await app`select current_user as name`;
     expect(who?.name).toBe('meatymusic_app');
-  });
-
-  it('every table with a tenant_id column (and tenants) has RLS enabled and forced with the isolation policy', async () => {
-    const tables = await owner<
-      { table: string; enabled: boolean; forced: boolean; using: string | null; check: string | null }[]
-    >`
-      select c.relname as table, c.relrowsecurity as enabled, c.relforcerowsecurity as forced,
-             p.qual as using, p.with_check as check
-      from pg_class c
-      join pg_namespace n on n.oid = c.relnamespace and n.nspname = 'public'
-      left join pg_policies p on p.schemaname = 'public' and p.tablename = c.relname
-                              and p.policyname = 'tenant_isolation_policy'
-      where c.relkind = 'r'
-        and (c.relname = 'tenants'
-             or exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped))
-      order by c.relname`;
-    expect(tables.map((t) => t.table)).toEqual(expect.arrayContaining(['tenants', 'user_preferences', 'users']));
-    for (const t of tables) {
-      expect({ table: t.table, enabled: t.enabled, forced: t.forced }).toEqual({
-        table: t.table,
-        enabled: true,
-        forced: true,
-      });
-      const column = t.table === 'tenants' ? 'id' : 'tenant_id';
-      const expected = `(${column} = (NULLIF(current_setting('app.current_tenant_id'::text, true), ''::text))::uuid)`;
-      expect({ table: t.table, using: t.using, check: t.check }).toEqual({
-        table: t.table,
-        using: expected,
-        check: expected,
-      });
-    }
   });
 });

@@ -9,13 +9,14 @@ export const api = (path: string, init?: RequestInit) => exports.default.fetch(`
 
 /**
  * The same Worker (its instrumented entry point) under other vars, e.g. ENVIRONMENT=production:
- * settings are parsed per env object.
+ * settings are parsed per env object. `handler` serves instead of the Worker when given: a test's own
+ * app with the same bindings.
  */
-export function apiWithVars(vars: Record<string, unknown>) {
+export function apiWithVars(vars: Record<string, unknown>, handler: Pick<typeof worker, 'fetch'> = worker) {
   const overridden = { ...env, ...vars } as Env;
   return async (path: string, init?: RequestInit) => {
     const ctx = createExecutionContext();
-    const res = await worker.fetch(new Request(`${BASE}${path}`, init), overridden, ctx);
+    const res = await handler.fetch(new Request(`${BASE}${path}`, init), overridden, ctx);
     await waitOnExecutionContext(ctx);
     return res;
   };

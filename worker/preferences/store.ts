@@ -41,7 +41,7 @@ export const stale = (current: number) =>
  * The write as one statement, so it travels in one round trip (writeTenant) and holds the row lock
  * only while Postgres runs it. Concurrent writers serialise on the row: with If-Match exactly one
  * writer per version wins, and without it no update is lost, since each applies its change to what the
- * last one left (a merge patch is applied to the stored document by `json_merge_patch`, migration 0004),
+ * last one left (a merge patch is applied to the stored document by `json_merge_patch`, migration 0005),
  * including two first writes racing to create the row. Answers the document written, or nothing when
  * the precondition failed (then `currentVersion` says why).
  *
