@@ -27,7 +27,7 @@ const CODE_BY_STATUS: Record<number, string> = {
 /** Every failure leaves as the same JSON shape, with the ids needed to find its log lines. */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const apiError = toApiError(err);
-  const log = c.var.logger;
+  const log = c.get('logger');
   const cause = driverError(err);
   // An outage is expected and logged once per request, without a stack; anything else 5xx is a bug.
   if (apiError.status === 503) log?.warn(apiError.message, { code: apiError.code, cause: String(cause) });
@@ -69,15 +69,15 @@ export function issuesOf(err: ZodError) {
 function errorResponse(c: Context<AppEnv>, e: ApiError, cause?: unknown) {
   // Only an unexpected failure's stack helps; an ApiError (a 503 saying what is missing) is the whole story.
   const showStack =
-    c.var.settings?.isDevelopment && cause instanceof Error && !(cause instanceof ApiError) && e.status >= 500;
+    c.get('settings')?.isDevelopment && cause instanceof Error && !(cause instanceof ApiError) && e.status >= 500;
   for (const [name, value] of Object.entries(e.headers ?? {})) c.header(name, value);
   return c.json(
     {
       error: {
         code: e.code,
         message: e.message,
-        request_id: c.var.requestId ?? null,
-        trace_id: c.var.traceId ?? null,
+        request_id: c.get('requestId') ?? null,
+        trace_id: c.get('traceId') ?? null,
         ...(e.details === undefined ? {} : { details: e.details }),
         ...(showStack ? { stack: (cause as Error).stack } : {}),
       },

@@ -47,12 +47,12 @@ export function auth({
   Variables: SettingsVariables & LoggerVariables & AuthVariables;
 }> {
   return async function auth(c, next) {
-    const settings = c.var.settings.auth;
+    const settings = c.get('settings').auth;
     const refuse = (reason: string, message: string): never => {
       // The precise reason is for operators; outside development a caller probing tokens learns less.
-      c.var.logger.warn('authentication refused', { auth_failure_reason: reason });
+      c.get('logger').warn('authentication refused', { auth_failure_reason: reason });
       trace.getActiveSpan()?.setAttribute('auth.failure_reason', reason);
-      const code = c.var.settings.isDevelopment || PUBLIC_REASONS.has(reason) ? reason : 'unauthenticated';
+      const code = c.get('settings').isDevelopment || PUBLIC_REASONS.has(reason) ? reason : 'unauthenticated';
       throw new ApiError(401, { code, message });
     };
 

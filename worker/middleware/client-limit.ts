@@ -21,12 +21,12 @@ export function clientLimit({
   periodSeconds = 60,
 }: ClientLimitOptions = {}): MiddlewareHandler<{ Variables: SettingsVariables & Partial<MetricsVariables> }> {
   return async function clientLimit(c, next) {
-    const limiter = c.var.settings.rateLimit.client;
+    const limiter = c.get('settings').rateLimit.client;
     if (!limiter) return next();
     // Off Cloudflare (local runs) there is no such header: those callers share one bucket.
     const client = c.req.header(clientHeader) ?? 'unknown';
     const { success } = await limiter.limit({ key: `client:${client}` });
-    c.var.metrics?.rateLimit('client', success ? 'allowed' : 'rejected');
+    c.get('metrics')?.rateLimit('client', success ? 'allowed' : 'rejected');
     if (!success) throw tooManyRequests('client', periodSeconds);
     await next();
   };

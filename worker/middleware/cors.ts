@@ -10,7 +10,7 @@ export type CorsOptions = { maxAgeSeconds?: number };
  */
 export function cors({ maxAgeSeconds = 600 }: CorsOptions = {}): MiddlewareHandler<{ Variables: SettingsVariables }> {
   return honoCors({
-    origin: (origin, c) => (c.var.settings.cors.origins.includes(origin) ? origin : null),
+    origin: (origin, c) => (c.get('settings').cors.origins.includes(origin) ? origin : null),
     credentials: true,
     allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowHeaders: [

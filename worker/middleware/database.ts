@@ -29,15 +29,15 @@ export function database(): MiddlewareHandler<{
   return async function database(c, next) {
     let client: Database | undefined;
     const open = () => {
-      client ??= createDatabase(c.var.settings.db.hyperdrive.connectionString, {
-        statementTimeoutMs: c.var.settings.db.statementTimeoutMs,
+      client ??= createDatabase(c.get('settings').db.hyperdrive.connectionString, {
+        statementTimeoutMs: c.get('settings').db.statementTimeoutMs,
         socket: openWorkersSocket,
         // Spans cost CPU on every statement: none at all when tracing is off.
-        trace: c.var.settings.obs.tracingEnabled ? traceDatabase : undefined,
+        trace: c.get('settings').obs.tracingEnabled ? traceDatabase : undefined,
       });
       return client;
     };
-    const metrics = c.var.metrics ?? NO_METRICS;
+    const metrics = c.get('metrics') ?? NO_METRICS;
     c.set('db', {
       withTenant: (tenantId, fn) =>
         metrics.timed('postgresql', 'withTenant', () => open().withTenant(tenantId, fn), errorType).catch(unavailable),

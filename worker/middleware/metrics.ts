@@ -26,7 +26,7 @@ export function metrics({ store = isolateStore }: MetricsOptions = {}): Middlewa
   Variables: SettingsVariables & MetricsVariables & Partial<TenantVariables>;
 }> {
   return async function metrics(c, next) {
-    const settings = c.var.settings;
+    const settings = c.get('settings');
     const config = settings.obs.metrics;
     if (!config) {
       c.set('metrics', NO_METRICS);
@@ -42,7 +42,7 @@ export function metrics({ store = isolateStore }: MetricsOptions = {}): Middlewa
       seconds: (performance.now() - started) / 1000,
       // The code the error response carries (a driver's connection error is `database_unavailable`).
       errorCode: c.error === undefined ? undefined : toApiError(c.error).code,
-      tenantId: c.var.tenant?.id,
+      tenantId: c.get('tenant')?.id,
     });
     const exported = exporterFor(store, settings, config).exportSoon();
     if (exported) c.executionCtx.waitUntil(exported);

@@ -26,20 +26,20 @@ export function rateLimit({ prefix = 'mm:rl' }: RateLimitOptions = {}): Middlewa
   Variables: SettingsVariables & Partial<MetricsVariables> & RedisVariables & AuthVariables;
 }> {
   return async function rateLimit(c, next) {
-    const limits = c.var.settings.rateLimit;
-    if (!limits.enabled || !c.var.redis.enabled) return next();
+    const limits = c.get('settings').rateLimit;
+    if (!limits.enabled || !c.get('redis').enabled) return next();
     const subjects: Subject[] = [
-      { kind: 'user', id: c.var.auth.userId, perMinute: limits.userPerMinute },
-      { kind: 'tenant', id: c.var.auth.tenant.id, perMinute: limits.tenantPerMinute },
+      { kind: 'user', id: c.get('auth').userId, perMinute: limits.userPerMinute },
+      { kind: 'tenant', id: c.get('auth').tenant.id, perMinute: limits.tenantPerMinute },
     ];
 
-    const outcome = await c.var.redis.run('ratelimit', (client) =>
+    const outcome = await c.get('redis').run('ratelimit', (client) =>
       Promise.all(
         subjects.map(async (subject): Promise<Verdict> => {
           const limiter = new Ratelimit({
             redis: client,
             limiter: Ratelimit.slidingWindow(subject.perMinute, '60 s'),
-            prefix: c.var.redis.key(`${prefix}:${subject.kind}`),
+            prefix: c.get('redis').key(`${prefix}:${subject.kind}`),
             ephemeralCache: blockedUntil,
             // Off: on expiry it answers "allowed" (reason 'timeout') as if Redis had said so. The
             // accessor's budget bounds the call instead and reports it as the failure it is.
@@ -52,10 +52,10 @@ export function rateLimit({ prefix = 'mm:rl' }: RateLimitOptions = {}): Middlewa
       ),
     );
     if (outcome.bypassed) {
-      for (const s of subjects) c.var.metrics?.rateLimit(s.kind, 'bypassed');
+      for (const s of subjects) c.get('metrics')?.rateLimit(s.kind, 'bypassed');
       return next();
     }
-    for (const v of outcome.value) c.var.metrics?.rateLimit(v.kind, v.success ? 'allowed' : 'rejected');
+    for (const v of outcome.value) c.get('metrics')?.rateLimit(v.kind, v.success ? 'allowed' : 'rejected');
 
     const tightest = outcome.value.find((v) => !v.success) ?? minBy(outcome.value, (v) => v.remaining / v.limit);
     const resetSeconds = Math.max(1, Math.ceil((tightest.reset - Date.now()) / 1000));

@@ -27,7 +27,7 @@ function cacheReads(c: Context<ReadAheadEnv>): string[] {
  */
 export function readAhead({ keys = cacheReads }: ReadAheadOptions = {}): MiddlewareHandler<ReadAheadEnv> {
   return async function readAhead(c, next) {
-    c.var.redis.readAhead(keys(c));
+    c.get('redis').readAhead(keys(c));
     await next();
   };
 }

@@ -22,8 +22,8 @@ export function redis(): MiddlewareHandler<{
   return async function redis(c, next) {
     c.set(
       'redis',
-      createRedisAccess(c.var.settings.redis, c.var.logger, {
-        metrics: c.var.metrics,
+      createRedisAccess(c.get('settings').redis, c.get('logger'), {
+        metrics: c.get('metrics'),
         defer: (work) => afterResponse(c, work),
       }),
     );

@@ -18,14 +18,14 @@ export function requestLogger({ exclude = defaultExclude }: RequestLoggerOptions
   Variables: SettingsVariables & CorrelationVariables & LoggerVariables & Partial<TraceVariables>;
 }> {
   return async function requestLogger(c, next) {
-    const { service, environment, obs, isDevelopment } = c.var.settings;
+    const { service, environment, obs, isDevelopment } = c.get('settings');
     const logger = createLogger(
       { service: service.name, environment, level: obs.logLevel, includeStack: isDevelopment },
       {
-        trace_id: c.var.traceId ?? null,
-        span_id: c.var.spanId ?? null,
-        correlation_id: c.var.correlationId,
-        request_id: c.var.requestId,
+        trace_id: c.get('traceId') ?? null,
+        span_id: c.get('spanId') ?? null,
+        correlation_id: c.get('correlationId'),
+        request_id: c.get('requestId'),
       },
     );
     c.set('logger', logger);

@@ -14,16 +14,18 @@ export function tenant(): MiddlewareHandler<{
   Variables: SettingsVariables & AuthVariables & DatabaseVariables & RedisVariables & TenantVariables;
 }> {
   return async function tenant(c, next) {
-    const auth = c.var.auth;
+    const auth = c.get('auth');
     const key = auth.tenant;
-    const { tenancy, cache } = c.var.settings;
+    const { tenancy, cache } = c.get('settings');
     const who = { tenantId: key.id, clerkUserId: auth.userId, role: roleFor(key, auth) };
-    const membership = await cachedMembership(c.var.redis, who, cache.tenantTtlSeconds, async () => {
+    const membership = await cachedMembership(c.get('redis'), who, cache.tenantTtlSeconds, async () => {
       const defaultName = auth.orgSlug ?? (key.kind === 'personal' ? 'Personal workspace' : 'Workspace');
       const row = provisioned(
-        await c.var.db.writeTenant(key.id, (tx) =>
-          provisionMembership(tx, auth, key, { trialDays: tenancy.trialDays, defaultName }),
-        ),
+        await c
+          .get('db')
+          .writeTenant(key.id, (tx) =>
+            provisionMembership(tx, auth, key, { trialDays: tenancy.trialDays, defaultName }),
+          ),
       );
       return { tenant: tenantView(row.tenant), user: userView(row.user) };
     });

@@ -47,10 +47,11 @@ export function traceId({ callerHeader = 'X-Service-Name' }: TraceIdOptions = {}
     await next();
 
     // Set by the tenant middleware on /v1 routes. An opaque uuid: the tenant's name and slug stay out.
-    if (c.var.tenant) span.setAttribute('tenant.id', c.var.tenant.id);
+    const tenant = c.get('tenant');
+    if (tenant) span.setAttribute('tenant.id', tenant.id);
     // Hono turns thrown errors into responses, so the library never sees them: mark 5xx here.
     if (c.res.status >= 500) {
-      if (c.error) recordError(span, c.error, { includeStack: c.var.settings.isDevelopment });
+      if (c.error) recordError(span, c.error, { includeStack: c.get('settings').isDevelopment });
       else span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${c.res.status}` });
     }
   };

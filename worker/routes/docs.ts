@@ -66,7 +66,7 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
     description: 'A Clerk session token',
   });
   app.doc31('/openapi.json', (c) => {
-    const { title, description, version } = c.var.settings.service;
+    const { title, description, version } = c.get('settings').service;
     return { openapi: '3.1.0', info: { title, description, version } };
   });
   app.get('/docs', (c) => {

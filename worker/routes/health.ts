@@ -29,17 +29,17 @@ export const health = new Hono<AppEnv>()
     let hasVector: boolean | undefined;
     const [database, redis] = await Promise.all([
       probe(async () => {
-        const h = await c.var.db.health();
+        const h = await c.get('db').health();
         hasVector = h.vector;
         return { latency_ms: h.latencyMs };
       }),
       // Without an Upstash endpoint the API runs uncached and unlimited: reported, not a failure.
-      c.var.redis.enabled ? probe(() => c.var.redis.health()) : ({ check: { status: 'disabled' } } as Probe),
+      c.get('redis').enabled ? probe(() => c.get('redis').health()) : ({ check: { status: 'disabled' } } as Probe),
     ]);
     const checks = { database: database.check, redis: redis.check };
     const vector: Vector = hasVector === undefined ? 'unknown' : hasVector ? 'available' : 'unavailable';
     const ready = Object.values(checks).every((check) => check.status !== 'down');
-    if (!ready) c.var.logger.warn('not ready', { checks, database: database.detail, redis: redis.detail });
+    if (!ready) c.get('logger').warn('not ready', { checks, database: database.detail, redis: redis.detail });
     return c.json(
       { status: ready ? ('ready' as const) : ('unavailable' as const), checks, features: { vector } },
       ready ? 200 : 503,

@@ -20,7 +20,7 @@ const route = createRoute({
 export const me = createRouter().openapi(route, async (c) => {
   const { tenant, user } = c.var;
   // Read fresh (the resolution cache may be minutes old): one scoped round trip.
-  const [row] = await c.var.db.readTenant(tenant.id, (tx) =>
+  const [row] = await c.get('db').readTenant(tenant.id, (tx) =>
     tx
       .select({ tenant: tenants, user: users })
       .from(users)

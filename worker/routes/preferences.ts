@@ -104,7 +104,7 @@ function respond(c: Context<AppEnv>, doc: VersionedPreferences) {
 export const preferences = createRouter()
   .openapi(getPreferences, async (c) => {
     const doc = await cachedPreferences(c.var, () =>
-      c.var.db.readTenant(c.var.tenant.id, (tx) => readPreferences(tx, c.var.user.id)),
+      c.get('db').readTenant(c.get('tenant').id, (tx) => readPreferences(tx, c.get('user').id)),
     );
     return respond(c, doc);
   })
@@ -121,10 +121,10 @@ export const preferences = createRouter()
 async function write(c: Context<AppEnv>, change: Change) {
   const { tenant, user } = c.var;
   const ifMatch = precondition(c.req.header('if-match'));
-  const doc = await c.var.db.writeTenant(tenant.id, (tx) =>
-    writePreferences(tx, { tenantId: tenant.id, userId: user.id }, ifMatch, change),
-  );
-  if (!doc) throw stale(await c.var.db.readTenant(tenant.id, (tx) => currentVersion(tx, user.id)));
+  const doc = await c
+    .get('db')
+    .writeTenant(tenant.id, (tx) => writePreferences(tx, { tenantId: tenant.id, userId: user.id }, ifMatch, change));
+  if (!doc) throw stale(await c.get('db').readTenant(tenant.id, (tx) => currentVersion(tx, user.id)));
   await forgetPreferences(c.var);
   return respond(c, doc);
 }

@@ -38,20 +38,20 @@ const withTrial = (row: typeof tenants.$inferSelect) => {
 
 export const tenant = createRouter()
   .openapi(getTenant, async (c) => {
-    const id = c.var.tenant.id;
-    const [row] = await c.var.db.readTenant(id, (tx) => tx.select().from(tenants).where(eq(tenants.id, id)));
+    const id = c.get('tenant').id;
+    const [row] = await c.get('db').readTenant(id, (tx) => tx.select().from(tenants).where(eq(tenants.id, id)));
     if (!row) throw notFound('Tenant');
     return c.json(withTrial(row), 200);
   })
   .openapi(updateTenant, async (c) => {
-    if (c.var.user.role !== 'admin') {
+    if (c.get('user').role !== 'admin') {
       throw new ApiError(403, { code: 'forbidden', message: 'Only tenant admins can rename the tenant' });
     }
     const { name } = c.req.valid('json');
-    const id = c.var.tenant.id;
-    const [row] = await c.var.db.writeTenant(id, (tx) =>
-      tx.update(tenants).set({ name }).where(eq(tenants.id, id)).returning(),
-    );
+    const id = c.get('tenant').id;
+    const [row] = await c
+      .get('db')
+      .writeTenant(id, (tx) => tx.update(tenants).set({ name }).where(eq(tenants.id, id)).returning());
     if (!row) throw notFound('Tenant');
     return c.json(withTrial(row), 200);
   });

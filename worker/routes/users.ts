@@ -29,19 +29,24 @@ export const usersRoutes = createRouter()
   .openapi(listUsers, async (c) => {
     // RLS already limits the rows; the explicit tenant also makes the statement's text differ per
     // tenant, so no query-result cache in front of Postgres (Hyperdrive's) can mix two tenants.
-    const rows = await c.var.db.readTenant(c.var.tenant.id, (tx) =>
-      tx.select().from(users).where(eq(users.tenantId, c.var.tenant.id)).orderBy(asc(users.createdAt)).limit(500),
+    const rows = await c.get('db').readTenant(c.get('tenant').id, (tx) =>
+      tx
+        .select()
+        .from(users)
+        .where(eq(users.tenantId, c.get('tenant').id))
+        .orderBy(asc(users.createdAt))
+        .limit(500),
     );
     return c.json({ users: rows.map(userView) }, 200);
   })
   .openapi(getUser, async (c) => {
     const { id } = c.req.valid('param');
     // RLS decides visibility: another tenant's user id is simply not found.
-    const [row] = await c.var.db.readTenant(c.var.tenant.id, (tx) =>
+    const [row] = await c.get('db').readTenant(c.get('tenant').id, (tx) =>
       tx
         .select()
         .from(users)
-        .where(and(eq(users.id, id), eq(users.tenantId, c.var.tenant.id))),
+        .where(and(eq(users.id, id), eq(users.tenantId, c.get('tenant').id))),
     );
     if (!row) throw notFound('User');
     return c.json(userView(row), 200);

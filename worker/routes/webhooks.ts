@@ -32,7 +32,7 @@ webhooks.post(
     },
   }),
   async (c) => {
-    const secret = c.var.settings.auth.webhookSecret;
+    const secret = c.get('settings').auth.webhookSecret;
     if (!secret) {
       throw new ApiError(503, { code: 'webhooks_not_configured', message: 'CLERK_WEBHOOK_SECRET is not set' });
     }
@@ -77,9 +77,9 @@ webhooks.post(
     }
     if (svixId.length > 200) throw new ApiError(400, { code: 'bad_request', message: 'svix-id is too long' });
     const delivery = { svixId, eventAt: event.data.timestamp };
-    const result = await applyClerkDelivery(c.var.db, event.data, delivery, c.var.settings.tenancy.trialDays);
+    const result = await applyClerkDelivery(c.get('db'), event.data, delivery, c.get('settings').tenancy.trialDays);
     if (result.outcome !== 'applied') {
-      c.var.logger.info('clerk webhook skipped', {
+      c.get('logger').info('clerk webhook skipped', {
         event_type: event.data.type,
         svix_id: svixId,
         outcome: result.outcome,
@@ -90,10 +90,10 @@ webhooks.post(
     const [first, ...rest] = affected.clerkUserIds.map((id) => membershipKey(affected.tenantId, id));
     // Otherwise a removed member or a cancelled tenant would keep working until the entry's TTL.
     // A 503 makes Svix deliver again; applying the event twice is harmless, a stale entry is not.
-    if (first && !(await invalidate(c.var.redis, first, ...rest))) {
+    if (first && !(await invalidate(c.get('redis'), first, ...rest))) {
       throw new DependencyError('cache', new Error('membership entries could not be invalidated'));
     }
-    c.var.logger.info('clerk webhook applied', { event_type: event.data.type, svix_id: svixId });
+    c.get('logger').info('clerk webhook applied', { event_type: event.data.type, svix_id: svixId });
     return c.json({ received: true, handled: true, outcome: result.outcome }, 200);
   },
 );
