@@ -1,8 +1,7 @@
-import { bodyLimit } from 'hono/body-limit';
 import { except } from 'hono/combine';
 import { onError, onNotFound } from './error-handler';
-import { ApiError } from './errors';
 import { auth } from './middleware/auth';
+import { bodySize } from './middleware/body-size';
 import { clientLimit } from './middleware/client-limit';
 import { correlation } from './middleware/correlation';
 import { cors } from './middleware/cors';
@@ -50,21 +49,7 @@ app
   // Lazy: opens a connection only when a handler or the tenant lookup first needs one.
   .use(database())
   .use(redis())
-  .use(
-    '/v1/*',
-    except(
-      unauthenticated,
-      bodyLimit({
-        maxSize: MAX_BODY_BYTES,
-        onError: () => {
-          throw new ApiError(413, {
-            code: 'payload_too_large',
-            message: `Request bodies are limited to ${MAX_BODY_BYTES} bytes`,
-          });
-        },
-      }),
-    ),
-  )
+  .use('/v1/*', except(unauthenticated, bodySize({ maxBytes: MAX_BODY_BYTES, what: 'Request bodies' })))
   .use('/v1/*', except(unauthenticated, auth()))
   // The cache reads the token names, sent to share the limit's round trip (reads only).
   .use('/v1/*', except(unauthenticated, readAhead()))

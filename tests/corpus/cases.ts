@@ -273,26 +273,21 @@ export function buildCorpus(spec: Spec): Case[] {
     }
   }
 
+  // A signed-in caller's JSON body the route must refuse with 422.
+  const refused = (name: string, method: string, path: string, body: unknown): Case => ({
+    name,
+    method,
+    path,
+    auth: 'valid',
+    headers: JSON_TYPE,
+    body,
+    expect: 422,
+  });
   for (const [label, doc] of BAD_PREFERENCES) {
-    cases.push({
-      name: `PUT preferences: ${label}`,
-      method: 'PUT',
-      path: '/v1/preferences',
-      auth: 'valid',
-      headers: JSON_TYPE,
-      body: { preferences: doc },
-      expect: 422,
-    });
-    cases.push({
-      name: `PATCH preferences: ${label}`,
-      method: 'PATCH',
-      path: '/v1/preferences',
-      auth: 'valid',
-      headers: JSON_TYPE,
-      // A JSON string is a valid body but not a patch: encode it, or it would be sent as raw text.
-      body: typeof doc === 'string' ? JSON.stringify(doc) : doc,
-      expect: 422,
-    });
+    cases.push(refused(`PUT preferences: ${label}`, 'PUT', '/v1/preferences', { preferences: doc }));
+    // A JSON string is a valid body but not a patch: encode it, or it would be sent as raw text.
+    const patch = typeof doc === 'string' ? JSON.stringify(doc) : doc;
+    cases.push(refused(`PATCH preferences: ${label}`, 'PATCH', '/v1/preferences', patch));
   }
   for (const [label, body] of [
     ['missing preferences', {}],
@@ -300,36 +295,11 @@ export function buildCorpus(spec: Spec): Case[] {
     ['extra top-level', { preferences: {}, version: 99 }],
     ['tenant smuggling', { preferences: {}, tenant_id: '00000000-0000-4000-8000-000000000000' }],
   ] as [string, unknown][]) {
-    cases.push({
-      name: `PUT preferences: ${label}`,
-      method: 'PUT',
-      path: '/v1/preferences',
-      auth: 'valid',
-      headers: JSON_TYPE,
-      body,
-      expect: 422,
-    });
+    cases.push(refused(`PUT preferences: ${label}`, 'PUT', '/v1/preferences', body));
   }
-  cases.push({
-    name: 'PATCH preferences: empty patch',
-    method: 'PATCH',
-    path: '/v1/preferences',
-    auth: 'valid',
-    headers: JSON_TYPE,
-    body: {},
-    expect: 422,
-  });
-
+  cases.push(refused('PATCH preferences: empty patch', 'PATCH', '/v1/preferences', {}));
   for (const [label, body] of BAD_TENANT_BODIES) {
-    cases.push({
-      name: `PATCH tenant: ${label}`,
-      method: 'PATCH',
-      path: '/v1/tenant',
-      auth: 'valid',
-      headers: JSON_TYPE,
-      body,
-      expect: 422,
-    });
+    cases.push(refused(`PATCH tenant: ${label}`, 'PATCH', '/v1/tenant', body));
   }
 
   for (const value of IF_MATCH) {
