@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import { astroPreview, wranglerDev } from '../../scripts/dev/commands';
+import { wranglerDev } from '../../scripts/dev/commands';
 import { logFiles } from '../../scripts/dev/log-files';
-import { REPO_ROOT } from '../../scripts/dev/paths';
+import { packageBin, REPO_ROOT } from '../../scripts/dev/paths';
 import { type SpawnServiceOptions, spawnService, untilReady } from '../../scripts/dev/process';
 import { httpGet, portOpen, retry } from '../../scripts/dev/wait';
 import { startThrowawayRedis } from '../../tests/support/redis-server';
@@ -179,10 +179,19 @@ export function createServices(supervisor: Supervisor, logDir: string) {
       return { url, cpuMs: () => processCpuMs(proc.pid), stop: () => proc.stop() };
     },
 
-    /** `astro preview` of a built site. */
+    /** `astro preview` of a site built into `outDir`. */
     async astroPreview(port: number, outDir: string) {
       const url = `http://${HOST}:${port}`;
-      await start({ name: 'site', ...astroPreview({ host: HOST, port, outDir }) }, () => httpGet(`${url}/`));
+      const args = ['preview', '--host', HOST, '--port', String(port), '--outDir', outDir, '--ignore-lock'];
+      await start(
+        {
+          name: 'site',
+          command: process.execPath,
+          args: [packageBin('astro'), ...args],
+          env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
+        },
+        () => httpGet(`${url}/`),
+      );
       return url;
     },
   };
