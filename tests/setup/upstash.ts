@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 import { startUpstashEndpoint } from '../../scripts/upstash-endpoint';
 import { startThrowawayRedis } from '../support/redis-server';
+import { oncePerRun } from './once-per-run';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,18 +17,21 @@ declare module 'vitest' {
  * Redis: the test database is recreated on every run, and cache entries from another run (or another
  * person's run, with its own database) would point at rows that do not exist here.
  */
-export default async function setup(project: TestProject) {
-  const redis = await startThrowawayRedis();
-  const endpoint = await startUpstashEndpoint({
-    port: 0,
-    redisUrl: redis.url,
-    token: `test-${randomUUID()}`,
-    log: () => {},
+export default function setup(project: TestProject) {
+  return oncePerRun(project, 'upstash', async () => {
+    const redis = await startThrowawayRedis();
+    const endpoint = await startUpstashEndpoint({
+      port: 0,
+      redisUrl: redis.url,
+      token: `test-${randomUUID()}`,
+      log: () => {},
+    });
+    return {
+      provide: { upstashUrl: endpoint.url, upstashToken: endpoint.token },
+      stop: async () => {
+        await endpoint.close();
+        await redis.stop();
+      },
+    };
   });
-  project.provide('upstashUrl', endpoint.url);
-  project.provide('upstashToken', endpoint.token);
-  return async () => {
-    await endpoint.close();
-    await redis.stop();
-  };
 }
