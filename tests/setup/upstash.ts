@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
-import { startUpstashEndpoint } from '../../scripts/upstash-endpoint';
-import { startThrowawayRedis } from '../support/redis-server';
+import { startThrowawayUpstash } from '../support/redis-server';
 import { oncePerRun } from './once-per-run';
 
 declare module 'vitest' {
@@ -19,19 +17,7 @@ declare module 'vitest' {
  */
 export default function setup(project: TestProject) {
   return oncePerRun(project, 'upstash', async () => {
-    const redis = await startThrowawayRedis();
-    const endpoint = await startUpstashEndpoint({
-      port: 0,
-      redisUrl: redis.url,
-      token: `test-${randomUUID()}`,
-      log: () => {},
-    });
-    return {
-      provide: { upstashUrl: endpoint.url, upstashToken: endpoint.token },
-      stop: async () => {
-        await endpoint.close();
-        await redis.stop();
-      },
-    };
+    const { endpoint, close } = await startThrowawayUpstash('test');
+    return { provide: { upstashUrl: endpoint.url, upstashToken: endpoint.token }, stop: close };
   });
 }
