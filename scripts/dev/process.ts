@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stripVTControlCharacters } from 'node:util';
 import { z } from 'zod';
 import { retry } from './wait';
 
@@ -24,7 +25,7 @@ export interface ServiceProcess {
   exited: Promise<Exit>;
   /** Graceful signal to the whole group, SIGKILL after the timeout; resolves when the group is empty. */
   stop(): Promise<void>;
-  /** Its last lines of output (stdout and stderr as they came), to say why it failed. */
+  /** Its last lines of output (stdout and stderr as they came, colours stripped), to say why it failed. */
   tail(): string[];
 }
 
@@ -97,7 +98,8 @@ export async function spawnService({
     [child.stdout, child.stderr].map((stream) => {
       const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
       lines.on('line', (line) => {
-        last.push(line);
+        // For error messages and reports, not a terminal: colour codes would only clutter them.
+        last.push(stripVTControlCharacters(line));
         if (last.length > TAIL_LINES) last.shift();
         onLine(line);
       });
