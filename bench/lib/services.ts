@@ -167,12 +167,21 @@ export function createServices(supervisor: Supervisor, logDir: string) {
     /** `astro preview` of a site built into `outDir`. */
     async astroPreview(port: number, outDir: string) {
       const url = `http://${HOST}:${port}`;
-      const args = ['preview', '--host', HOST, '--port', String(port), '--outDir', outDir, '--ignore-lock'];
       await start(
         {
           name: 'site',
           command: process.execPath,
-          args: [packageBin('astro'), ...args],
+          args: [
+            packageBin('astro'),
+            'preview',
+            '--host',
+            HOST,
+            '--port',
+            String(port),
+            '--outDir',
+            outDir,
+            '--ignore-lock',
+          ],
           env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
         },
         () => httpGet(`${url}/`),
