@@ -5,26 +5,12 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 type Inject = Parameters<Extract<Parameters<typeof cloudflareTest>[0], (...args: never[]) => unknown>>[0]['inject'];
 
 /**
- * Global setups, listed per project by what its tests inject: a project runs only its own, so `site`
- * (jsdom), `contract` and `stack` need no Postgres or Redis. Databases and the Upstash stand-in are
- * shared by the projects of one run (tests/setup/once-per-run.ts).
- */
-const SETUP = {
-  databases: './tests/setup/global.ts',
-  clerkKeys: './tests/setup/clerk-keys.ts',
-  postgresOutage: './tests/setup/postgres-outage.ts',
-  upstash: './tests/setup/upstash.ts',
-  redisOutage: './tests/setup/redis-outage.ts',
-};
-
-/**
  * A project whose tests run inside workerd against the real Worker, its Hyperdrive on `database`.
  * wrangler.toml's top level is production-safe, so development comes from these bindings.
  */
 function workerProject(
   name: string,
   database: 'appDatabaseUrl' | 'corpusAppDatabaseUrl',
-  globalSetup: string[],
   bindings: (inject: Inject) => Record<string, string>,
 ): TestProjectInlineConfiguration {
   return {
@@ -49,7 +35,7 @@ function workerProject(
         },
       })),
     ],
-    test: { name, include: [`tests/${name}/**/*.test.ts`], globalSetup },
+    test: { name, include: [`tests/${name}/**/*.test.ts`] },
   };
 }
 
@@ -57,17 +43,14 @@ export default defineConfig({
   test: {
     // The Worker logs a JSON line per request: show them only for tests that fail.
     silent: 'passed-only',
+    // Starts only what the selected projects use: databases, Clerk keys, Redis stand-ins, outage proxies.
+    globalSetup: ['./tests/setup/by-project.ts'],
     projects: [
       {
-        test: { name: 'db', include: ['tests/db/**/*.test.ts'], environment: 'node', globalSetup: [SETUP.databases] },
+        test: { name: 'db', include: ['tests/db/**/*.test.ts'], environment: 'node' },
       },
       {
-        test: {
-          name: 'redis',
-          include: ['tests/redis/**/*.test.ts'],
-          environment: 'node',
-          globalSetup: [SETUP.upstash],
-        },
+        test: { name: 'redis', include: ['tests/redis/**/*.test.ts'], environment: 'node' },
       },
       {
         // Worker code imported into Node, for checks that need Node-only tools (schema validators).
@@ -76,20 +59,13 @@ export default defineConfig({
         },
         test: { name: 'contract', include: ['tests/contract/**/*.test.ts'], environment: 'node' },
       },
-      workerProject(
-        'worker',
-        'appDatabaseUrl',
-        [SETUP.databases, SETUP.clerkKeys, SETUP.postgresOutage, SETUP.upstash, SETUP.redisOutage],
-        (inject) => ({
-          UPSTASH_REDIS_REST_URL: inject('upstashUrl'),
-          UPSTASH_REDIS_REST_TOKEN: inject('upstashToken'),
-        }),
-      ),
+      workerProject('worker', 'appDatabaseUrl', (inject) => ({
+        UPSTASH_REDIS_REST_URL: inject('upstashUrl'),
+        UPSTASH_REDIS_REST_TOKEN: inject('upstashToken'),
+      })),
       // Its own database, so "nothing changed" holds over every row. One caller sends hundreds of
       // requests: limits would turn the corpus into 429s.
-      workerProject('corpus', 'corpusAppDatabaseUrl', [SETUP.databases, SETUP.clerkKeys], () => ({
-        RATE_LIMIT_ENABLED: 'false',
-      })),
+      workerProject('corpus', 'corpusAppDatabaseUrl', () => ({ RATE_LIMIT_ENABLED: 'false' })),
       {
         plugins: [react()],
         test: {
@@ -106,7 +82,6 @@ export default defineConfig({
           name: 'observability',
           include: ['tests/observability/**/*.test.ts'],
           environment: 'node',
-          globalSetup: [SETUP.databases, SETUP.upstash],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
@@ -118,7 +93,6 @@ export default defineConfig({
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
           environment: 'node',
-          globalSetup: [SETUP.databases, SETUP.upstash],
           testTimeout: 60_000,
           hookTimeout: 180_000,
         },
@@ -130,14 +104,13 @@ export default defineConfig({
           name: 'deployed',
           include: ['tests/deployed/**/*.test.ts'],
           environment: 'node',
-          globalSetup: [SETUP.databases, SETUP.clerkKeys, SETUP.upstash],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
       },
       {
         // The local stack (npm run dev, verify, docker-compose, workflows) and the repository's tooling (this
-        // file's global setups included); its servers use ports 18400-18439.
+        // file's global setup included); its servers use ports 18400-18439.
         test: {
           name: 'stack',
           include: ['tests/stack/**/*.test.ts'],

@@ -21,7 +21,7 @@ export function generateClerkKeys() {
   };
 }
 
-/** A key pair per run of the project: its Worker verifies what its tests sign. */
+/** A key pair per run. */
 export default function setup(project: TestProject) {
   const keys = generateClerkKeys();
   project.provide('clerkPublicPem', keys.publicPem);

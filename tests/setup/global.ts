@@ -2,7 +2,6 @@ import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { migrateDatabase, quoteIdent } from '../../db/migrate';
 import { appUrl, localEnv, withDatabase } from '../../scripts/local-env';
-import { oncePerRun } from './once-per-run';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -45,19 +44,13 @@ export async function recreateDatabase(name: string) {
 }
 
 /** Fresh, migrated databases for this run: tests never see state from an earlier one. */
-export default function setup(project: TestProject) {
-  return oncePerRun(project, 'databases', async () => {
-    const main = await recreate('');
-    const corpus = await recreate('_corpus');
-    return {
-      provide: {
-        ownerDatabaseUrl: main.ownerUrl,
-        appDatabaseUrl: main.appUrl,
-        corpusOwnerDatabaseUrl: corpus.ownerUrl,
-        corpusAppDatabaseUrl: corpus.appUrl,
-      },
-    };
-  });
+export default async function setup(project: TestProject) {
+  const main = await recreate('');
+  const corpus = await recreate('_corpus');
+  project.provide('ownerDatabaseUrl', main.ownerUrl);
+  project.provide('appDatabaseUrl', main.appUrl);
+  project.provide('corpusOwnerDatabaseUrl', corpus.ownerUrl);
+  project.provide('corpusAppDatabaseUrl', corpus.appUrl);
 }
 
 /** Drops a database this run created on DATABASE_URL's server (sessions still on it are ended). */

@@ -1,6 +1,5 @@
 import type { TestProject } from 'vitest/node';
 import { startThrowawayUpstash } from '../support/redis-server';
-import { oncePerRun } from './once-per-run';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,9 +14,9 @@ declare module 'vitest' {
  * Redis: the test database is recreated on every run, and cache entries from another run (or another
  * person's run, with its own database) would point at rows that do not exist here.
  */
-export default function setup(project: TestProject) {
-  return oncePerRun(project, 'upstash', async () => {
-    const { endpoint, close } = await startThrowawayUpstash('test');
-    return { provide: { upstashUrl: endpoint.url, upstashToken: endpoint.token }, stop: close };
-  });
+export default async function setup(project: TestProject) {
+  const { endpoint, close } = await startThrowawayUpstash('test');
+  project.provide('upstashUrl', endpoint.url);
+  project.provide('upstashToken', endpoint.token);
+  return close;
 }

@@ -36,7 +36,7 @@ async function withoutServices(project: string, file: string) {
   );
 }
 
-describe("the vitest projects' global setups", () => {
+describe('the global setup (tests/setup/by-project.ts)', () => {
   it('start no Postgres or Redis work for the site tests', async () => {
     const site = await withoutServices('site', 'tests/site/skeleton-widths.test.ts');
     expect(site.output).toMatch(/Test Files\s+1 passed/);
