@@ -43,13 +43,8 @@ export default defineConfig({
   test: {
     // The Worker logs a JSON line per request: show them only for tests that fail.
     silent: 'passed-only',
-    globalSetup: [
-      './tests/setup/global.ts',
-      './tests/setup/clerk-keys.ts',
-      './tests/setup/postgres-outage.ts',
-      './tests/setup/upstash.ts',
-      './tests/setup/redis-outage.ts',
-    ],
+    // Starts only what the selected projects use: databases, Clerk keys, Redis stand-ins, outage proxies.
+    globalSetup: ['./tests/setup/by-project.ts'],
     projects: [
       {
         test: { name: 'db', include: ['tests/db/**/*.test.ts'], environment: 'node' },
@@ -114,7 +109,8 @@ export default defineConfig({
         },
       },
       {
-        // The local stack (npm run dev, verify, docker-compose, workflows); its servers use ports 18400-18439.
+        // The local stack (npm run dev, verify, docker-compose, workflows) and the repository's tooling (this
+        // file's global setup included); its servers use ports 18400-18439.
         test: {
           name: 'stack',
           include: ['tests/stack/**/*.test.ts'],

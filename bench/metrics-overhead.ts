@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wranglerDev } from '../scripts/dev/commands';
-import { type ServiceProcess, spawnService, untilReady } from '../scripts/dev/process';
-import { httpGet, retry } from '../scripts/dev/wait';
+import { createSupervisor } from '../scripts/dev/process';
+import { httpGet } from '../scripts/dev/wait';
 import { startOtlpReceiver } from '../scripts/otlp-receiver';
 import { startUpstashEndpoint } from '../scripts/upstash-endpoint';
 import { median, round } from './lib/stats';
@@ -26,17 +26,20 @@ const rounds = Number(process.env.BENCH_METRICS_ROUNDS ?? 3);
 const databaseUrl = process.env.BENCH_APP_DATABASE_URL;
 if (!databaseUrl) throw new Error('BENCH_APP_DATABASE_URL: the app role on a migrated database');
 
-const work = mkdtempSync(join(tmpdir(), 'meatymusic-metrics-bench-'));
-const receiver = await startOtlpReceiver({ port: 0 });
-const upstash = await startUpstashEndpoint({
-  port: 0,
-  redisUrl: 'redis://127.0.0.1:6379',
-  token: `bench-${process.pid}`,
-  log: () => {},
-});
-const started: ServiceProcess[] = [];
+const supervisor = createSupervisor();
+await supervisor.run(async () => {
+  const work = mkdtempSync(join(tmpdir(), 'meatymusic-metrics-bench-'));
+  supervisor.defer('work folder', async () => rmSync(work, { recursive: true, force: true }));
+  const receiver = await startOtlpReceiver({ port: 0 });
+  supervisor.defer('otlp', () => receiver.close());
+  const upstash = await startUpstashEndpoint({
+    port: 0,
+    redisUrl: 'redis://127.0.0.1:6379',
+    token: `bench-${process.pid}`,
+    log: () => {},
+  });
+  supervisor.defer('upstash', () => upstash.close());
 
-try {
   const vars = {
     ENVIRONMENT: 'development',
     DEV_AUTH_BYPASS: 'true',
@@ -57,7 +60,8 @@ try {
   let port = 18530;
   for (const [name, extra] of Object.entries(ways)) {
     const [http, inspector] = [port++, port++];
-    const proc = await spawnService({
+    const url = `http://127.0.0.1:${http}`;
+    const { service } = await supervisor.start({
       name,
       ...wranglerDev({
         host: '127.0.0.1',
@@ -67,15 +71,10 @@ try {
         vars: { ...vars, ...extra },
         databaseUrl,
       }),
-      pidFile: join(work, `${http}.pid`),
+      ready: () => httpGet(`${url}/healthz`),
+      timeoutMs: 90_000,
     });
-    started.push(proc);
-    const url = `http://127.0.0.1:${http}`;
-    await untilReady(
-      proc,
-      retry(name, () => httpGet(`${url}/healthz`), { timeoutMs: 90_000 }),
-    );
-    running.push({ name, url, group: proc.pid });
+    running.push({ name, url, group: service.pid });
   }
 
   const paths = { '/ (no I/O)': '/', '/v1/me (cached authenticated read)': '/v1/me' };
@@ -116,12 +115,7 @@ try {
     }
   }
   console.log(`\nmetric exports received: ${exports}`);
-} finally {
-  for (const proc of started) await proc.stop();
-  await upstash.close();
-  await receiver.close();
-  rmSync(work, { recursive: true, force: true });
-}
+});
 
 /** User + system CPU (all threads, in ms) of the workerd processes in a process group. */
 function workerdCpuMs(group: number): number {

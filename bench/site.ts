@@ -5,8 +5,8 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import lighthouse from 'lighthouse';
 import puppeteer from 'puppeteer-core';
-import { CHROMIUM } from '../scripts/dev/chromium';
 import { packageBin, REPO_ROOT } from '../scripts/dev/paths';
+import { CHROMIUM } from '../tests/support/chromium';
 
 /** Builds the site as `npm run build:site` does, for an API at `apiUrl`, into `outDir`. */
 export async function buildSite(outDir: string, apiUrl: string, siteUrl: string) {

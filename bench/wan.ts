@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { z } from 'zod';
 import { REPO_ROOT } from '../scripts/dev/paths';
+import { createSupervisor } from '../scripts/dev/process';
 import { svixHeaders } from '../scripts/webhooks/sign';
 import { recreateDatabase } from '../tests/setup/global';
 import { clerkId } from '../tests/support/tokens';
@@ -13,7 +14,6 @@ import { apiVars } from './lib/api-vars';
 import { createIdentity, provisionCaller } from './lib/identity';
 import { createServices, WORK_DIR } from './lib/services';
 import { median, round } from './lib/stats';
-import { createSupervisor } from './lib/supervisor';
 import { sequentialTrips, startTripProxy, type TripProxy } from './lib/trip-proxy';
 import { RESULTS_DIR } from './report';
 

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './dev/paths';
 import { prettyLogLine } from './dev/pretty-log';
-import { indent, type ServiceStatus, startStack } from './dev/stack';
+import { indent } from './dev/process';
+import { type ServiceStatus, startStack } from './dev/stack';
 import { formatTable } from './dev/table';
 import { devEnv } from './local-env';
 

@@ -6,7 +6,6 @@ import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { decodeJsonTraces } from './otlp/decode-json';
 import { decodeJsonMetrics } from './otlp/decode-json-metrics';
-import { decodeProtobufTraces } from './otlp/decode-protobuf';
 import type { ReceivedMetricPoint } from './otlp/metric';
 import { PrometheusSeries } from './otlp/prometheus';
 import type { ReceivedSpan } from './otlp/span';
@@ -16,10 +15,11 @@ export type { ReceivedSpan } from './otlp/span';
 
 /**
  * A real OTLP/HTTP endpoint that keeps what it receives in memory: for tests, for `npm run dev`
- * without a collector, and for scripts/verify-tracing.ts. `POST /v1/traces` takes JSON or protobuf
- * (optionally gzipped); `GET /spans` lists the decoded spans; `DELETE /spans` clears spans and metrics.
- * `POST /v1/metrics` takes JSON (what the Worker sends); `GET /metric-points` lists the decoded data
- * points and `GET /metrics` is a Prometheus scrape target with the deltas summed up.
+ * without a collector, and for scripts/verify-tracing.ts. `POST /v1/traces` and `POST /v1/metrics`
+ * take OTLP/JSON (optionally gzipped): the only encoding the Worker's exporters send (otel-cf-workers'
+ * OTLPExporter and worker/observability/metrics), so protobuf is refused with 415 rather than decoded.
+ * `GET /spans` lists the decoded spans; `DELETE /spans` clears spans and metrics; `GET /metric-points`
+ * lists the decoded data points and `GET /metrics` is a Prometheus scrape target with the deltas summed up.
  */
 
 export interface OtlpReceiverOptions {
@@ -95,23 +95,19 @@ export async function startOtlpReceiver({ port, host = '127.0.0.1' }: OtlpReceiv
     if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
     let itemCount: number;
     if (signal === 'traces') {
-      const spans = decode(contentType, body);
+      const spans = decodeJson(signal, contentType, body, decodeJsonTraces);
       received.push(...spans);
       itemCount = spans.length;
     } else {
-      const metrics = decodeMetrics(contentType, body);
+      const metrics = decodeJson(signal, contentType, body, decodeJsonMetrics);
       points.push(...metrics);
       scrape.add(metrics);
       itemCount = metrics.length;
     }
     requests.push({ headers: flatHeaders(req), contentType, signal, itemCount });
     for (const wake of waiters) wake();
-    // An empty ExportTraceServiceResponse: full success, in the encoding the exporter spoke.
-    if (contentType === 'application/x-protobuf') {
-      res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }).end();
-    } else {
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
-    }
+    // An empty Export*ServiceResponse: full success.
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
   };
 
   const clear = () => {
@@ -179,35 +175,24 @@ export async function startOtlpReceiver({ port, host = '127.0.0.1' }: OtlpReceiv
   };
 }
 
-function decodeMetrics(contentType: string, body: Buffer): ReceivedMetricPoint[] {
+/** An OTLP/JSON export body, decoded; anything else (protobuf included) is a 415 that says what to send. */
+function decodeJson<T>(
+  signal: ExportRequest['signal'],
+  contentType: string,
+  body: Buffer,
+  decode: (json: string) => T[],
+): T[] {
   if (contentType !== 'application/json') {
-    throw new UnsupportedMediaType(`metrics: unsupported content type "${contentType}" (application/json only)`);
+    throw new UnsupportedMediaType(
+      `${signal}: unsupported content type "${contentType}": this receiver takes OTLP/JSON only (application/json, ` +
+        'what the Worker sends); set the exporter to http/json (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)',
+    );
   }
   try {
-    return decodeJsonMetrics(body.toString('utf8'));
+    return decode(body.toString('utf8'));
   } catch (error) {
     throw error instanceof SyntaxError ? new BadRequest(`invalid JSON: ${error.message}`) : error;
   }
-}
-
-function decode(contentType: string, body: Buffer): ReceivedSpan[] {
-  if (contentType === 'application/json') {
-    try {
-      return decodeJsonTraces(body.toString('utf8'));
-    } catch (error) {
-      throw error instanceof SyntaxError ? new BadRequest(`invalid JSON: ${error.message}`) : error;
-    }
-  }
-  if (contentType === 'application/x-protobuf') {
-    try {
-      return decodeProtobufTraces(body);
-    } catch (error) {
-      throw new BadRequest(error instanceof Error ? error.message : String(error));
-    }
-  }
-  throw new UnsupportedMediaType(
-    `unsupported content type "${contentType}" (application/json or application/x-protobuf)`,
-  );
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -1,20 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import { astroPreview, wranglerDev } from '../../scripts/dev/commands';
+import { wranglerDev } from '../../scripts/dev/commands';
 import { logFiles } from '../../scripts/dev/log-files';
-import { REPO_ROOT } from '../../scripts/dev/paths';
-import { type SpawnServiceOptions, spawnService, untilReady } from '../../scripts/dev/process';
-import { httpGet, portOpen, retry } from '../../scripts/dev/wait';
+import { packageBin, REPO_ROOT } from '../../scripts/dev/paths';
+import type { SpawnServiceOptions, Supervisor } from '../../scripts/dev/process';
+import { httpGet, listening } from '../../scripts/dev/wait';
 import { startThrowawayRedis } from '../../tests/support/redis-server';
 import { findDescendant, processCpuMs } from './cpu';
-import type { Supervisor } from './supervisor';
 
 export const HOST = '127.0.0.1';
 /** Scratch space of bench and load runs (git-ignored): pid files, logs, builds, wrangler state. */
 export const WORK_DIR = join(REPO_ROOT, 'bench', 'tmp');
-
-const TAIL_LINES = 40;
 
 /**
  * Starts the processes a run needs, each in its own process group with a pid file (a later run reaps
@@ -32,26 +29,16 @@ export function createServices(supervisor: Supervisor, logDir: string) {
     ready: () => Promise<unknown>,
     timeoutMs = 60_000,
   ) {
-    const tail: string[] = [];
-    const sink = logs.sink(options.name);
-    // spawnService first ends whatever a killed earlier run left under the same pid file.
-    const proc = await spawnService({
+    // The pid file first ends whatever a killed earlier run left under it.
+    const { service } = await supervisor.start({
       ...options,
       cwd: options.cwd ?? REPO_ROOT,
       pidFile: join(runDir, `${options.name}.pid`),
-      onLine: (line) => {
-        sink(line);
-        tail.push(line);
-        if (tail.length > TAIL_LINES) tail.shift();
-      },
+      onLine: logs.sink(options.name),
+      ready,
+      timeoutMs,
     });
-    supervisor.defer(options.name, () => proc.stop());
-    try {
-      await untilReady(proc, retry(options.name, ready, { timeoutMs }));
-    } catch (error) {
-      throw new Error(`${error instanceof Error ? error.message : error}\n${tail.join('\n')}`);
-    }
-    return proc;
+    return service;
   }
 
   /** A TypeScript entry point of this repository, run with this Node through tsx; ready when `ready` resolves. */
@@ -61,9 +48,7 @@ export function createServices(supervisor: Supervisor, logDir: string) {
     args: string[],
     env: Record<string, string>,
     port: number,
-    ready: () => Promise<unknown> = async () => {
-      if (!(await portOpen(HOST, port))) throw new Error(`nothing listens on ${port} yet`);
-    },
+    ready: () => Promise<unknown> = () => listening(HOST, port),
   ) =>
     start(
       { name, command: process.execPath, args: ['--import', 'tsx', script, ...args], env: { ...process.env, ...env } },
@@ -179,10 +164,28 @@ export function createServices(supervisor: Supervisor, logDir: string) {
       return { url, cpuMs: () => processCpuMs(proc.pid), stop: () => proc.stop() };
     },
 
-    /** `astro preview` of a built site. */
+    /** `astro preview` of a site built into `outDir`. */
     async astroPreview(port: number, outDir: string) {
       const url = `http://${HOST}:${port}`;
-      await start({ name: 'site', ...astroPreview({ host: HOST, port, outDir }) }, () => httpGet(`${url}/`));
+      await start(
+        {
+          name: 'site',
+          command: process.execPath,
+          args: [
+            packageBin('astro'),
+            'preview',
+            '--host',
+            HOST,
+            '--port',
+            String(port),
+            '--outDir',
+            outDir,
+            '--ignore-lock',
+          ],
+          env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
+        },
+        () => httpGet(`${url}/`),
+      );
       return url;
     },
   };

@@ -55,23 +55,3 @@ export function wranglerDev(o: WranglerDevOptions): Command {
     },
   };
 }
-
-/** `astro preview` of a site built into `outDir`. */
-export function astroPreview(o: { host: string; port: number; outDir: string }): Command {
-  return {
-    command: process.execPath,
-    args: [
-      packageBin('astro'),
-      'preview',
-      '--host',
-      o.host,
-      '--port',
-      String(o.port),
-      '--outDir',
-      o.outDir,
-      '--ignore-lock',
-    ],
-    cwd: REPO_ROOT,
-    env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
-  };
-}

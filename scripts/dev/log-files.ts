@@ -5,15 +5,12 @@ import { join } from 'node:path';
  * One file per service under `<dir>`, truncated when the stack starts: `npm run verify` reads the
  * API's JSON log lines from `api.log`, and a developer can tail any of them.
  */
-export function logFiles(dir: string, forward: (service: string, line: string) => void, keep = 30) {
+export function logFiles(dir: string, forward: (service: string, line: string) => void) {
   mkdirSync(dir, { recursive: true });
   const streams = new Map<string, WriteStream>();
-  // The last lines of each service, for saying why it died without reading the file back.
-  const recent = new Map<string, string[]>();
   const file = (service: string) => join(dir, `${service}.log`);
   return {
     file,
-    tail: (service: string) => [...(recent.get(service) ?? [])],
     /** A line handler for `service`: appends to its file and forwards it. */
     sink(service: string) {
       let stream = streams.get(service);
@@ -22,12 +19,8 @@ export function logFiles(dir: string, forward: (service: string, line: string) =
         streams.set(service, stream);
       }
       const out = stream;
-      const last = recent.get(service) ?? [];
-      recent.set(service, last);
       return (line: string) => {
         out.write(`${line}\n`);
-        last.push(line);
-        if (last.length > keep) last.shift();
         forward(service, line);
       };
     },

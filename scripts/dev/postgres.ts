@@ -20,8 +20,7 @@ import {
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import postgres from 'postgres';
-import { type ServiceProcess, spawnService, untilReady } from './process';
-import { retry } from './wait';
+import { type ServiceProcess, startService } from './process';
 
 export type LocalPostgresOptions = {
   /** Holds the cluster (`postgres/`), its superuser password and pid file; kept across runs. */
@@ -78,7 +77,9 @@ export async function startLocalPostgres({
     ? `the postgres OS user cannot reach this folder (a parent is private): ${moved.filter(Boolean).join(', ')}`
     : null;
 
-  const proc = await spawnService({
+  const url = `postgres://postgres:${password}@${host}:${port}/meatymusic`;
+  const admin = `postgres://postgres:${password}@${host}:${port}/postgres`;
+  const { service, ready: version } = await startService({
     name: 'postgres',
     command: bin.postgres,
     // TCP on the given host only; no unix socket, whose path would collide with a system server's.
@@ -88,19 +89,11 @@ export async function startLocalPostgres({
     stopSignal: 'SIGINT',
     pidFile,
     onLine,
+    ready: () => serverVersion(admin),
+    timeoutMs: 30_000,
+    signal,
   });
-  const url = `postgres://postgres:${password}@${host}:${port}/meatymusic`;
-  const admin = `postgres://postgres:${password}@${host}:${port}/postgres`;
-  try {
-    const version = await untilReady(
-      proc,
-      retry('postgres', () => serverVersion(admin), { timeoutMs: 30_000, signal }),
-    );
-    return { url, version, process: proc, relocated };
-  } catch (error) {
-    await proc.stop();
-    throw error;
-  }
+  return { url, version, process: service, relocated };
 }
 
 async function serverVersion(url: string) {

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { REPO_ROOT } from './paths';
-import { type ServiceProcess, spawnService, untilReady } from './process';
+import { type ServiceProcess, startService } from './process';
 import { onPath } from './redis';
-import { httpGet, retry } from './wait';
+import { httpGet } from './wait';
 
 export type LocalPrometheusOptions = {
   /** Holds `prometheus/` (its config and time series) and the pid file; kept across runs. */
@@ -54,7 +54,8 @@ export async function startLocalPrometheus({
       2,
     )}\n`,
   );
-  const proc = await spawnService({
+  const url = `http://${host}:${port}`;
+  const { service } = await startService({
     name: 'prometheus',
     command: binary,
     args: [
@@ -64,16 +65,9 @@ export async function startLocalPrometheus({
     ],
     pidFile: join(dataDir, 'run', 'prometheus.pid'),
     onLine,
+    ready: () => httpGet(`${url}/-/ready`),
+    timeoutMs: 30_000,
+    signal,
   });
-  const url = `http://${host}:${port}`;
-  try {
-    await untilReady(
-      proc,
-      retry('prometheus', () => httpGet(`${url}/-/ready`), { timeoutMs: 30_000, signal }),
-    );
-    return { url, process: proc };
-  } catch (error) {
-    await proc.stop();
-    throw error;
-  }
+  return { url, process: service };
 }

@@ -1,8 +1,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { createClient } from 'redis';
-import { type ServiceProcess, spawnService, untilReady } from './process';
-import { retry } from './wait';
+import { type ServiceProcess, startService } from './process';
 
 export type LocalRedisOptions = {
   /** Holds `redis/` (the append-only file) and the pid file; kept across runs. */
@@ -48,8 +47,9 @@ export async function startLocalRedis({
   const dir = resolve(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   const pidFile = join(dataDir, 'run', 'redis.pid');
+  const url = `redis://${host}:${port}`;
   // Options as arguments, not a config file: one place, visible in `ps`.
-  const proc = await spawnService({
+  const { service, ready: version } = await startService({
     name: 'redis',
     command: server,
     args: [
@@ -74,18 +74,11 @@ export async function startLocalRedis({
     // redis-server replaces its process title with this.
     signature: `redis-server ${host}:${port}`,
     onLine,
+    ready: () => serverVersion(url),
+    timeoutMs: 15_000,
+    signal,
   });
-  const url = `redis://${host}:${port}`;
-  try {
-    const version = await untilReady(
-      proc,
-      retry('redis', () => serverVersion(url), { timeoutMs: 15_000, signal }),
-    );
-    return { url, version, process: proc };
-  } catch (error) {
-    await proc.stop();
-    throw error;
-  }
+  return { url, version, process: service };
 }
 
 /** PINGs and reads the version; throws while the server is not up. */

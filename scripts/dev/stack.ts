@@ -1,5 +1,4 @@
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { describeMigrations, ensureDatabase, migrateDatabase } from '../../db/migrate';
 import { appUrl, databaseName, withDatabase } from '../local-env';
@@ -9,7 +8,15 @@ import { wranglerDev } from './commands';
 import { logFiles } from './log-files';
 import { packageBin, REPO_ROOT } from './paths';
 import { startLocalPostgres } from './postgres';
-import { ExitedBeforeReady, reapStaleIn, type ServiceProcess, spawnService, untilReady } from './process';
+import {
+  createSupervisor,
+  indent,
+  reapStaleIn,
+  ServiceFailed,
+  type ServiceProcess,
+  settleAll,
+  startService,
+} from './process';
 import { startLocalPrometheus } from './prometheus';
 import { onPath, serverVersion, startLocalRedis } from './redis';
 import { removeTarget, type StackTarget, writeTarget } from './target';
@@ -94,8 +101,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const status: ServiceStatus[] = [];
   const groups: number[] = [];
   const bound: number[] = [];
-  // Undone last-started-first on stop, or on a failure half-way through start-up.
-  const cleanups: (() => Promise<void>)[] = [];
+  // Undoes what was started, last first, on stop or on a failure half-way through start-up.
+  const supervisor = createSupervisor(say);
+  supervisor.defer('logs', () => logs.close());
   const http = (port: number) => `http://${host}:${port}`;
   // Every service process is watched from its start to stop(): the first to exit on its own is reported.
   let stopping = false;
@@ -105,13 +113,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   });
   let firstDeath: ServiceDeath | undefined;
 
-  const stopAll = async () => {
+  const stopAll = () => {
     stopping = true;
     removeTarget(targetFile);
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      await cleanup().catch((error) => say(`stop: ${error instanceof Error ? error.message : error}`));
-    }
-    await logs.close();
+    return supervisor.stopAll();
   };
 
   try {
@@ -171,13 +176,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stop: stopAll,
     };
   } catch (error) {
-    // "api exited before it was ready" says little: the service's own last words say why.
-    // As when watching: the exit can come before the last lines of its output are read.
-    if (error instanceof ExitedBeforeReady) await sleep(100);
-    const tail = error instanceof ExitedBeforeReady ? logs.tail(error.service) : [];
-    const logFile = error instanceof ExitedBeforeReady ? logs.file(error.service) : '';
     await stopAll();
-    if (tail.length) throw new Error(`${(error as Error).message}. Last lines of ${logFile}:\n${indent(tail)}`);
+    // "api exited before it was ready" says little: the service's own last words say why, and its
+    // log file has the rest.
+    if (error instanceof ServiceFailed && error.tail.length) {
+      throw new Error(`${error.reason}. Last lines of ${logs.file(error.service)}:\n${indent(error.tail)}`);
+    }
     throw error;
   }
 
@@ -241,7 +245,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       token: options.upstashToken,
       log: logs.sink('upstash'),
     });
-    cleanups.push(() => endpoint.close());
+    supervisor.defer('upstash', () => endpoint.close());
     bound.push(ports.upstash);
     status.push({ name: 'upstash', url: endpoint.url, health: 'up (Upstash REST protocol -> Redis)', ok: true });
     return { url: endpoint.url, token: endpoint.token };
@@ -254,7 +258,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return { endpoint, target: { kind: 'none', reason: `spans go to ${endpoint}: check them there` } };
     }
     const receiver = await startOtlpReceiver({ port: ports.otlp, host });
-    cleanups.push(() => receiver.close());
+    supervisor.defer('traces', () => receiver.close());
     bound.push(ports.otlp);
     status.push({ name: 'traces', url: `${receiver.url}/spans`, health: 'up (local OTLP/HTTP receiver)', ok: true });
     if (options.api) await startMetrics(`${receiver.url}/metrics`);
@@ -299,25 +303,28 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(options.webhookSecret && { CLERK_WEBHOOK_SECRET: options.webhookSecret }),
       ...(upstash && { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token }),
     };
-    const proc = await spawnService({
-      name: 'api',
-      ...wranglerDev({
-        host,
-        port: ports.api,
-        inspectorPort: ports.inspector,
-        persistTo: join(dataDir, 'wrangler'),
-        vars,
-        databaseUrl: appUrl(ownerUrl, options.appDatabasePassword),
-        env,
-      }),
-      pidFile: join(dataDir, 'run', 'api.pid'),
-      onLine: logs.sink('api'),
-    });
-    track(proc, ports.api, ports.inspector);
     const url = http(ports.api);
-    const { ms } = await untilReady(
-      proc,
-      retry('api', () => httpGet(`${url}/healthz`), { timeoutMs: API_READY_MS, signal }),
+    const {
+      ready: { ms },
+    } = await startService(
+      {
+        name: 'api',
+        ...wranglerDev({
+          host,
+          port: ports.api,
+          inspectorPort: ports.inspector,
+          persistTo: join(dataDir, 'wrangler'),
+          vars,
+          databaseUrl: appUrl(ownerUrl, options.appDatabasePassword),
+          env,
+        }),
+        pidFile: join(dataDir, 'run', 'api.pid'),
+        onLine: logs.sink('api'),
+        ready: () => httpGet(`${url}/healthz`),
+        timeoutMs: API_READY_MS,
+        signal,
+      },
+      (proc) => track(proc, ports.api, ports.inspector),
     );
     const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) })
       .then(async (r) => ({ ok: r.ok, body: (await r.json()) as { features?: { vector?: string } } }))
@@ -332,20 +339,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 
   async function startSite(apiUrl: string) {
-    const proc = await spawnService({
-      name: 'site',
-      command: process.execPath,
-      args: [packageBin('astro'), 'dev', '--host', host, '--port', String(ports.site)],
-      cwd: REPO_ROOT,
-      env: { ...env, PUBLIC_API_URL: apiUrl, ASTRO_TELEMETRY_DISABLED: '1' },
-      pidFile: join(dataDir, 'run', 'site.pid'),
-      onLine: logs.sink('site'),
-    });
-    track(proc, ports.site);
     const url = http(ports.site);
-    const { ms } = await untilReady(
-      proc,
-      retry('site', () => httpGet(`${url}/`), { timeoutMs: SITE_READY_MS, signal }),
+    const {
+      ready: { ms },
+    } = await startService(
+      {
+        name: 'site',
+        command: process.execPath,
+        args: [packageBin('astro'), 'dev', '--host', host, '--port', String(ports.site)],
+        cwd: REPO_ROOT,
+        env: { ...env, PUBLIC_API_URL: apiUrl, ASTRO_TELEMETRY_DISABLED: '1' },
+        pidFile: join(dataDir, 'run', 'site.pid'),
+        onLine: logs.sink('site'),
+        ready: () => httpGet(`${url}/`),
+        timeoutMs: SITE_READY_MS,
+        signal,
+      },
+      (proc) => track(proc, ports.site),
     );
     status.push({ name: 'site', url, health: `GET / 200 in ${Math.round(ms)} ms`, ok: true });
     return url;
@@ -372,20 +382,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   function track(proc: ServiceProcess, ...servicePorts: number[]) {
     proc.exited
-      // The exit can come before the last lines of its output are read.
-      .then(async ({ code, signal }) => {
-        await sleep(100);
+      .then(({ code, signal }) => {
         if (stopping || firstDeath) return;
         firstDeath = {
           name: proc.name,
           exit: signal ? `killed by ${signal}` : `exit code ${code}`,
           logFile: logs.file(proc.name),
-          tail: logs.tail(proc.name),
+          tail: proc.tail(),
         };
         reportDeath(firstDeath);
       })
       .catch(() => {});
-    cleanups.push(() => proc.stop());
+    supervisor.defer(proc.name, () => proc.stop());
     groups.push(proc.pid);
     bound.push(...servicePorts);
   }
@@ -406,14 +414,6 @@ async function checkPorts({ host, ports, postgres, redis, traces, api, site }: S
   await Promise.all(wanted.map(([port, setting]) => assertPortFree(host, port, setting)));
 }
 
-/** Like Promise.all, but waits for every start to finish before rethrowing, so none is left unstopped. */
-async function settleAll<T extends readonly unknown[]>(starts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
-  const results = await Promise.allSettled(starts);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
-}
-
 async function schemaStatus(ownerUrl: string) {
   const sql = postgres(ownerUrl, { max: 1, fetch_types: false, onnotice: () => {} });
   try {
@@ -429,10 +429,6 @@ export function redact(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = '***';
   return u.toString();
-}
-
-export function indent(lines: string[]): string {
-  return lines.map((l) => `  | ${l}`).join('\n');
 }
 
 function loud(...lines: string[]): string {

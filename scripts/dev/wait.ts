@@ -56,6 +56,11 @@ export function assertPortFree(host: string, port: number, setting: string): Pro
   });
 }
 
+/** A `ready` check: resolves once something accepts TCP connections on host:port, throws until then. */
+export async function listening(host: string, port: number): Promise<void> {
+  if (!(await portOpen(host, port))) throw new Error(`nothing listens on ${host}:${port} yet`);
+}
+
 /** True when something accepts TCP connections on host:port. */
 export function portOpen(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Attributes, type AttributeValue, durationMs, type ReceivedSpan } from './span';
+import type { Attributes, AttributeValue, ReceivedSpan } from './span';
 
 /**
  * OTLP/HTTP JSON (https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding): ids are hex,
@@ -102,4 +102,8 @@ function plain(value: AnyValue | undefined): AttributeValue {
 function hexId(id: string): string {
   if (/^[0-9a-f]+$/i.test(id) && (id.length === 32 || id.length === 16)) return id.toLowerCase();
   return Buffer.from(id, 'base64').toString('hex');
+}
+
+function durationMs(start: string, end: string): number {
+  return Number(BigInt(end) - BigInt(start)) / 1e6;
 }

@@ -20,7 +20,3 @@ export interface ReceivedSpan {
   resource: Attributes;
   scope: string;
 }
-
-export function durationMs(start: string, end: string): number {
-  return Number(BigInt(end) - BigInt(start)) / 1e6;
-}

@@ -3,9 +3,9 @@ import { Redis } from '@upstash/redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { unstable_readConfig } from 'wrangler';
 import { packageBin, REPO_ROOT } from '../../scripts/dev/paths';
-import { startTcpProxy } from '../../scripts/tcp-proxy';
 import { DEPLOYED_SECRETS } from '../../worker/config';
 import { DEPLOYED_SITE } from '../support/deployed-vars';
+import { startTcpProxy } from '../support/tcp-proxy';
 import { caller, clerkId } from '../support/tokens';
 import { refusedWranglerEnv, startWranglerEnv, type WranglerEnv } from './support/wrangler-env';
 

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { TestProject } from 'vitest/node';
-import { startTcpProxy } from '../../scripts/tcp-proxy';
+import { startTcpProxy } from '../support/tcp-proxy';
 import { testDatabase } from './global';
 
 declare module 'vitest' {

@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { TestProject } from 'vitest/node';
-import { startUpstashEndpoint } from '../../scripts/upstash-endpoint';
-import { startThrowawayRedis } from '../support/redis-server';
+import { startThrowawayUpstash } from '../support/redis-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,13 +17,7 @@ declare module 'vitest' {
 
 /** Redis failures on demand, without ever touching the machine's shared Redis. */
 export default async function setup(project: TestProject) {
-  const redis = await startThrowawayRedis();
-  const endpoint = await startUpstashEndpoint({
-    port: 0,
-    redisUrl: redis.url,
-    token: `outage-${randomUUID()}`,
-    log: () => {},
-  });
+  const { redis, endpoint, close } = await startThrowawayUpstash('outage');
   const control = await listen(
     createServer((req, res) => {
       const action = { '/redis/stop': redis.stop, '/redis/start': redis.start }[req.url ?? ''];
@@ -43,8 +35,7 @@ export default async function setup(project: TestProject) {
   project.provide('outageControlUrl', control.url);
   project.provide('hangingUpstashUrl', hanging.url);
   return async () => {
-    await Promise.all([endpoint.close(), control.close(), hanging.close()]);
-    await redis.stop();
+    await Promise.all([close(), control.close(), hanging.close()]);
   };
 }
 

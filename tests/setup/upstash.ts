@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
-import { startUpstashEndpoint } from '../../scripts/upstash-endpoint';
-import { startThrowawayRedis } from '../support/redis-server';
+import { startThrowawayUpstash } from '../support/redis-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,17 +15,8 @@ declare module 'vitest' {
  * person's run, with its own database) would point at rows that do not exist here.
  */
 export default async function setup(project: TestProject) {
-  const redis = await startThrowawayRedis();
-  const endpoint = await startUpstashEndpoint({
-    port: 0,
-    redisUrl: redis.url,
-    token: `test-${randomUUID()}`,
-    log: () => {},
-  });
+  const { endpoint, close } = await startThrowawayUpstash('test');
   project.provide('upstashUrl', endpoint.url);
   project.provide('upstashToken', endpoint.token);
-  return async () => {
-    await endpoint.close();
-    await redis.stop();
-  };
+  return close;
 }

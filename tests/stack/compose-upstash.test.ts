@@ -1,14 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Ratelimit } from '@upstash/ratelimit';
 import { Redis } from '@upstash/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../../scripts/dev/paths';
-import { spawnService } from '../../scripts/dev/process';
-import { portOpen, retry } from '../../scripts/dev/wait';
+import { type ServiceProcess, startService } from '../../scripts/dev/process';
+import { listening } from '../../scripts/dev/wait';
 import { startThrowawayRedis } from '../support/redis-server';
 import { shellEnv } from './support';
 
@@ -36,15 +33,14 @@ const PORT = 18440;
  */
 describe.skipIf(!service)("docker-compose's upstash service, run as its container would run it", () => {
   let redis: Awaited<ReturnType<typeof startThrowawayRedis>>;
-  let stop: () => Promise<void>;
+  let upstash: ServiceProcess | undefined;
   const token = service?.environment.UPSTASH_TOKEN as string;
   const url = `http://127.0.0.1:${PORT}`;
 
   beforeAll(async () => {
     redis = await startThrowawayRedis();
-    const work = mkdtempSync(join(tmpdir(), 'compose-upstash-'));
     const [command, ...args] = service!.command;
-    const proc = await spawnService({
+    ({ service: upstash } = await startService({
       name: 'upstash',
       command: command!,
       args,
@@ -56,22 +52,12 @@ describe.skipIf(!service)("docker-compose's upstash service, run as its containe
         UPSTASH_ENDPOINT_HOST: '127.0.0.1',
         UPSTASH_ENDPOINT_PORT: String(PORT),
       },
-      pidFile: join(work, 'upstash.pid'),
-    });
-    stop = async () => {
-      await proc.stop();
-      rmSync(work, { recursive: true, force: true });
-    };
-    await retry(
-      'upstash endpoint',
-      async () => {
-        if (!(await portOpen('127.0.0.1', PORT))) throw new Error('not listening yet');
-      },
-      { timeoutMs: 60_000 },
-    );
+      ready: () => listening('127.0.0.1', PORT),
+      timeoutMs: 60_000,
+    }));
   }, 90_000);
   afterAll(async () => {
-    await stop?.();
+    await upstash?.stop();
     await redis?.stop();
   });
 

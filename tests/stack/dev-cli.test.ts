@@ -38,7 +38,7 @@ async function openPorts() {
 
 describe('npm run dev in a terminal', () => {
   it('prints each service with its health, and Ctrl-C stops everything it started', async () => {
-    const run = dev([packageBin('tsx')]);
+    const run = await dev([packageBin('tsx')]);
     await expect.poll(run.output, { timeout: 60_000, interval: 250 }).toMatch(/Ready\./);
 
     const output = run.output();
@@ -50,8 +50,8 @@ describe('npm run dev in a terminal', () => {
     expect(groups.every(groupAlive)).toBe(true);
 
     // Ctrl-C: the terminal signals the whole group (tsx and the supervisor both get it).
-    process.kill(-run.child.pid!, 'SIGINT');
-    const [code] = await run.exited;
+    process.kill(-run.cli.pid, 'SIGINT');
+    const { code } = await run.cli.exited;
     expect(code).toBe(130);
     const after = run.output().slice(output.length);
     expect(after.match(/stopping/g)).toEqual(['stopping']);
@@ -63,33 +63,33 @@ describe('npm run dev in a terminal', () => {
 
   it('after a kill -9, the next run ends what the killed one left running and starts cleanly', async () => {
     // One process (tsx as a loader, not a wrapper), so SIGKILL hits exactly the supervisor.
-    const killed = dev(['--import', 'tsx']);
+    const killed = await dev(['--import', 'tsx']);
     await expect.poll(killed.output, { timeout: 60_000, interval: 250 }).toMatch(/Ready\./);
     const orphans = recordedGroups();
-    killed.child.kill('SIGKILL');
-    await killed.exited;
+    process.kill(killed.cli.pid, 'SIGKILL');
+    await killed.cli.exited;
     expect(orphans.every(groupAlive)).toBe(true);
 
-    const next = dev(['--import', 'tsx']);
+    const next = await dev(['--import', 'tsx']);
     await expect.poll(next.output, { timeout: 60_000, interval: 250 }).toMatch(/Ready\./);
     expect(next.output()).toMatch(/ended 2 service\(s\) left running by an earlier run/);
     expect(next.output()).toMatch(/^ok\s+migrations\s+up to date \(\d+ applied\)/m);
     expect(orphans.filter(groupAlive)).toEqual([]);
     const groups = recordedGroups();
-    next.child.kill('SIGINT');
-    await next.exited;
+    process.kill(next.cli.pid, 'SIGINT');
+    await next.cli.exited;
     expect(groups.filter(groupAlive)).toEqual([]);
     expect(await openPorts()).toEqual([]);
   });
 
   it('reports a service that dies after Ready at once, with its last log lines, and stops the stack', async () => {
-    const run = dev(['--import', 'tsx']);
+    const run = await dev(['--import', 'tsx']);
     await expect.poll(run.output, { timeout: 60_000, interval: 250 }).toMatch(/Ready\./);
     const redis = JSON.parse(readFileSync(join(dataDir, 'run', 'redis.pid'), 'utf8')) as { pid: number };
     const groups = recordedGroups();
     process.kill(-redis.pid, 'SIGKILL');
 
-    const [code] = await run.exited;
+    const { code } = await run.cli.exited;
     expect(code).toBe(1);
     const output = run.output();
     expect(output).toMatch(/redis stopped unexpectedly \(killed by SIGKILL\)\. Last lines of \S+redis\.log:/);

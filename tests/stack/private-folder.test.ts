@@ -63,7 +63,7 @@ describe.skipIf(!asRoot)('npm run dev as root from a private (0700) folder', () 
     expect(statSync(privateDir).mode & 0o777).toBe(0o700);
     cloneIntoPrivateFolder();
 
-    const { child, output, exited } = spawnDevCli('npm', ['run', 'dev', '--'], {
+    const { cli, output } = await spawnDevCli('npm', ['run', 'dev', '--'], {
       cwd: clone,
       ports,
       dataDir: '.data',
@@ -80,8 +80,8 @@ describe.skipIf(!asRoot)('npm run dev as root from a private (0700) folder', () 
       expect(readlinkSync(link).startsWith(SHARED_DIR)).toBe(true);
     } finally {
       // npm and the supervisor share a process group: Ctrl-C reaches both, as in a terminal.
-      if (child.pid) process.kill(-child.pid, 'SIGINT');
-      await exited;
+      process.kill(-cli.pid, 'SIGINT');
+      await cli.exited;
     }
     expect(output()).toMatch(/^Everything stopped\.$/m);
   });

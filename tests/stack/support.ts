@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { groupAlive } from '../../scripts/dev/process';
+import { groupAlive, spawnService } from '../../scripts/dev/process';
 import type { Stack, StackOptions, StackPorts } from '../../scripts/dev/stack';
 import { portOpen } from '../../scripts/dev/wait';
 import { localEnv } from '../../scripts/local-env';
@@ -44,12 +42,16 @@ export function shellEnv(): NodeJS.ProcessEnv {
  * Redis), on `ports`, in its own process group (a group-wide SIGINT is a Ctrl-C). Its output collects
  * as it comes.
  */
-export function spawnDevCli(
+export async function spawnDevCli(
   command: string,
   args: string[],
   { cwd, ports, dataDir }: { cwd: string; ports: StackPorts; dataDir: string },
 ) {
-  const child = spawn(command, [...args, '--no-api', '--no-site'], {
+  let output = '';
+  const cli = await spawnService({
+    name: 'npm run dev',
+    command,
+    args: [...args, '--no-api', '--no-site'],
     cwd,
     env: {
       ...shellEnv(),
@@ -62,13 +64,11 @@ export function spawnDevCli(
       UPSTASH_ENDPOINT_PORT: String(ports.upstash),
       DEV_OTLP_PORT: String(ports.otlp),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
+    onLine: (line) => {
+      output += `${line}\n`;
+    },
   });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  return { child, output: () => output, exited: once(child, 'exit') };
+  return { cli, output: () => output };
 }
 
 /** A whole local stack as `npm run dev` would start it, in a throwaway data folder. */

@@ -1,29 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
+import { type ServiceProcess, signalGroup, startService } from '../../scripts/dev/process';
+import { serverVersion } from '../../scripts/dev/redis';
+import { startUpstashEndpoint } from '../../scripts/upstash-endpoint';
 
 /** A port the OS just said is free (ephemeral range, so it never collides with fixed service ports). */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
   server.close();
   await once(server, 'close');
   return port;
-}
-
-/** True once something on the port answers PING with PONG. */
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.setTimeout(500);
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => {
-      socket.destroy();
-      resolve(data.toString().startsWith('+PONG'));
-    });
-    for (const event of ['error', 'timeout', 'close']) socket.once(event, () => resolve(false));
-  });
 }
 
 export interface ThrowawayRedis {
@@ -41,38 +30,72 @@ export interface ThrowawayRedis {
  */
 export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
   const port = await freePort();
-  let child: ChildProcess | undefined;
-  const kill = () => child?.kill('SIGKILL');
-  process.once('exit', kill);
+  const url = `redis://127.0.0.1:${port}`;
+  let running: ServiceProcess | undefined;
+  // In a process group of its own, as every service is: a run that ends without its teardown (an
+  // error in another global setup, say) must end it itself.
+  process.once('exit', () => running && signalGroup(running.pid, 'SIGKILL'));
 
   const start = async () => {
-    if (child) return;
-    child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
-      { stdio: 'ignore' },
-    );
-    const exited = once(child, 'exit').then(() => {
-      throw new Error(`redis-server on port ${port} exited at start`);
+    if (running) return;
+    await startService(
+      {
+        name: 'redis-server',
+        command: 'redis-server',
+        args: [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--loglevel',
+          'warning',
+        ],
+        stopSignal: 'SIGKILL',
+        ready: () => serverVersion(url),
+        timeoutMs: 5_000,
+        intervalMs: 20,
+      },
+      (service) => {
+        running = service;
+      },
+    ).catch((error: unknown) => {
+      running = undefined;
+      throw error;
     });
-    exited.catch(() => {});
-    const deadline = Date.now() + 5_000;
-    while (!(await answersPing(port))) {
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 20))]);
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within 5 s`);
-    }
   };
 
   const stop = async () => {
-    const running = child;
-    if (!running) return;
-    child = undefined;
-    if (running.exitCode === null && running.signalCode === null) {
-      running.kill('SIGKILL');
-      await once(running, 'exit');
-    }
+    const service = running;
+    running = undefined;
+    await service?.stop();
   };
 
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, stop, start };
+  return { url, port, stop, start };
+}
+
+/**
+ * A throwaway redis-server behind the local Upstash-protocol endpoint, with a fresh token named after
+ * `purpose`: Redis as the Worker reaches it, private to this run.
+ */
+export async function startThrowawayUpstash(purpose: string) {
+  const redis = await startThrowawayRedis();
+  const endpoint = await startUpstashEndpoint({
+    port: 0,
+    redisUrl: redis.url,
+    token: `${purpose}-${randomUUID()}`,
+    log: () => {},
+  });
+  return {
+    redis,
+    endpoint,
+    close: async () => {
+      await endpoint.close();
+      await redis.stop();
+    },
+  };
 }

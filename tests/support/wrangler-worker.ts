@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { type WranglerDevOptions, wranglerDev } from '../../scripts/dev/commands';
-import { type ServiceProcess, spawnService, untilReady } from '../../scripts/dev/process';
+import { ServiceFailed, type ServiceProcess, spawnService, untilReady } from '../../scripts/dev/process';
 import { httpGet, retry } from '../../scripts/dev/wait';
 
 export interface WorkerProcess {
@@ -26,7 +26,6 @@ export async function spawnWorker(
   const proc = await spawnService({
     name,
     ...wranglerDev({ ...options, host: '127.0.0.1', persistTo: join(work, 'state') }),
-    pidFile: join(work, 'worker.pid'),
     onLine: (line) => lines.push(stripVTControlCharacters(line)),
   });
   const stop = async () => {
@@ -40,7 +39,7 @@ export async function spawnWorker(
     stop,
     fail: async (error) => {
       await stop();
-      throw new Error(`${error instanceof Error ? error.message : error}\n${lines.slice(-30).join('\n')}`);
+      throw new ServiceFailed(proc, error);
     },
   };
 }

@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { CHROMIUM } from '../../../scripts/dev/chromium';
 import { REPO_ROOT } from '../../../scripts/dev/paths';
+import { CHROMIUM } from '../../support/chromium';
 
 /** Debian's Chromium: Playwright's own browser builds are never downloaded here. */
 export function launchChromium(): Promise<Browser> {

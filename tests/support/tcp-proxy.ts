@@ -1,14 +1,11 @@
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 
-export type ProxyTraffic = (direction: 'up' | 'down', bytes: number) => void;
-
 /**
  * A TCP pass-through whose listener can be shut ("connection refused", live connections cut) and
  * reopened on the same port: a database outage and recovery without stopping the shared server.
- * `onTraffic` sees every chunk (`up` = client to server), which is how the bench counts round trips.
  */
-export async function startTcpProxy(target: { host: string; port: number }, onTraffic?: ProxyTraffic) {
+export async function startTcpProxy(target: { host: string; port: number }) {
   const live = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(target.port, target.host);
@@ -19,10 +16,6 @@ export async function startTcpProxy(target: { host: string; port: number }, onTr
         client.destroy();
         upstream.destroy();
       });
-    }
-    if (onTraffic) {
-      client.on('data', (chunk: Buffer) => onTraffic('up', chunk.length));
-      upstream.on('data', (chunk: Buffer) => onTraffic('down', chunk.length));
     }
     client.pipe(upstream).pipe(client);
   });
