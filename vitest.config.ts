@@ -35,7 +35,8 @@ function workerProject(
         },
       })),
     ],
-    test: { name, include: [`tests/${name}/**/*.test.ts`] },
+    // A file's first request compiles the whole Worker in workerd: seconds on a busy 2-core machine.
+    test: { name, include: [`tests/${name}/**/*.test.ts`], testTimeout: 20_000 },
   };
 }
 
