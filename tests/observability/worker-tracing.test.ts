@@ -74,7 +74,7 @@ describe('spans exported from the Worker', () => {
       attributes: { 'http.route': '/v1/me', 'http.response.status_code': 200, 'tenant.id': me.tenant.id },
     });
 
-    const tenantSpans = spans.filter((s) => s.name === 'db.withTenant' || s.name === 'db.readTenant');
+    const tenantSpans = spans.filter((s) => ['db.readTenant', 'db.writeTenant', 'db.withTenant'].includes(s.name));
     expect(tenantSpans.length).toBeGreaterThanOrEqual(1);
     for (const t of tenantSpans) {
       expect(t.parentSpanId).toBe(request.spanId);
