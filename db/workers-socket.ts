@@ -64,7 +64,8 @@ export async function openWorkersSocket(options: { host: string[]; port: number[
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        socket.emit('data', Buffer.from(value));
+        // A view over the chunk, not a copy of it: each chunk is read once, by postgres.js.
+        socket.emit('data', Buffer.from(value.buffer, value.byteOffset, value.byteLength));
       }
       finish();
     } catch (error) {
