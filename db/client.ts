@@ -106,7 +106,8 @@ export function createDatabase(connectionString: string, options: DatabaseOption
   const fly = async (opening: Opening | null, statements: Statement[], closing: 'commit' | null) => {
     const texts = statements.map((s) => s.text);
     const message = frame(opening, texts, closing);
-    const traced = [
+    // The statements as spans name them: built only when there are spans to name.
+    const traced = () => [
       ...(opening ? ['begin', 'select set_config(?, ?, true)'] : []),
       ...texts,
       ...(closing ? [closing] : []),
@@ -179,34 +180,36 @@ export function createDatabase(connectionString: string, options: DatabaseOption
     else await connection.unsafe('rollback').catch(noop);
   };
 
-  const oneFlight =
-    (readOnly: boolean) =>
-    <S extends Statements>(tenantId: string, fn: (tx: TenantTx) => S): Promise<Answers<S>> =>
-      inTurn(async () => {
-        const statements: Statement[] = [];
-        const tx = transaction(tenantId, { name: 'collecting', statements });
-        let answers: Promise<unknown>;
-        try {
-          answers = collect(fn(tx.handle), statements);
-        } catch (error) {
-          // Nothing was sent: the statements fn did hand over are failed, not left hanging.
-          for (const statement of statements) statement.fail(error);
-          throw error;
-        } finally {
-          // Whatever fn does later (a statement chained onto an answer) is refused: it would run after COMMIT.
-          tx.state = { name: 'ended' };
-        }
-        answers.catch(noop); // awaited below, after the rollback a failure needs
-        try {
-          await fly({ tenantId, readOnly }, statements, 'commit');
-        } catch (error) {
-          await abandon(error);
-          // What the caller sees is the statements' own errors (drizzle's, naming the failed query).
-          await answers;
-          throw error;
-        }
-        return (await answers) as Answers<S>;
-      });
+  const oneFlight = <S extends Statements>(
+    readOnly: boolean,
+    tenantId: string,
+    fn: (tx: TenantTx) => S,
+  ): Promise<Answers<S>> =>
+    inTurn(async () => {
+      const statements: Statement[] = [];
+      const tx = transaction(tenantId, { name: 'collecting', statements });
+      let answers: Promise<unknown>;
+      try {
+        answers = collect(fn(tx.handle), statements);
+      } catch (error) {
+        // Nothing was sent: the statements fn did hand over are failed, not left hanging.
+        for (const statement of statements) statement.fail(error);
+        throw error;
+      } finally {
+        // Whatever fn does later (a statement chained onto an answer) is refused: it would run after COMMIT.
+        tx.state = { name: 'ended' };
+      }
+      answers.catch(noop); // awaited below, after the rollback a failure needs
+      try {
+        await fly({ tenantId, readOnly }, statements, 'commit');
+      } catch (error) {
+        await abandon(error);
+        // What the caller sees is the statements' own errors (drizzle's, naming the failed query).
+        await answers;
+        throw error;
+      }
+      return (await answers) as Answers<S>;
+    });
 
   const database: Database = {
     withTenant: (tenantId, fn) =>
@@ -219,7 +222,7 @@ export function createDatabase(connectionString: string, options: DatabaseOption
             tx.state = { name: 'ended' };
             if (sent) {
               // COMMIT of a transaction that failed (fn caught a statement's error) answers ROLLBACK.
-              const committed = await flightSpans(trace, ['commit'], connection.unsafe('commit').execute());
+              const committed = await flightSpans(trace, () => ['commit'], connection.unsafe('commit').execute());
               if (committed.command !== 'COMMIT') throw new Error('database: the transaction was rolled back');
             }
             return result;
@@ -232,9 +235,9 @@ export function createDatabase(connectionString: string, options: DatabaseOption
         }),
       ),
     readTenant: (tenantId, fn) =>
-      transactionSpan(trace, 'db.readTenant', tenantId, () => oneFlight(true)(tenantId, fn)),
+      transactionSpan(trace, 'db.readTenant', tenantId, () => oneFlight(true, tenantId, fn)),
     writeTenant: (tenantId, fn) =>
-      transactionSpan(trace, 'db.writeTenant', tenantId, () => oneFlight(false)(tenantId, fn)),
+      transactionSpan(trace, 'db.writeTenant', tenantId, () => oneFlight(false, tenantId, fn)),
     health: () =>
       inTurn(async () => {
         const started = performance.now();

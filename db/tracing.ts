@@ -28,9 +28,11 @@ export function transactionSpan<T>(run: SpanRunner, name: string, tenantId: stri
  * flight's answer, so each lasts from the send to that answer: siblings of equal length, which is
  * what pipelining looks like.
  */
-export function flightSpans<T>(run: SpanRunner, statements: readonly string[], flight: Promise<T>): Promise<T> {
+export function flightSpans<T>(run: SpanRunner, statements: () => readonly string[], flight: Promise<T>): Promise<T> {
   if (run === untraced) return flight;
-  const spans = statements.map((text) => run(`db.query ${operationOf(text)}`, statementAttributes(text), () => flight));
+  const spans = statements().map((text) =>
+    run(`db.query ${operationOf(text)}`, statementAttributes(text), () => flight),
+  );
   return Promise.all(spans).then(() => flight);
 }
 
